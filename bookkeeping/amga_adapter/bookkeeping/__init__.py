@@ -1,0 +1,11 @@
+"""The bookkeeping on the metadata catalogue (seed 001's AMGA-Bookkeeping).
+
+``CatalogueBookkeeping(engine)`` reads (``bookkeeping.interface.Bookkeeping``) and
+``CatalogueWriter(engine)`` records job reports (``bookkeeping.interface.BookkeepingWriter``),
+both through catalogue sessions; the directory layout is in ``layout``.
+"""
+
+from bookkeeping.amga_adapter.bookkeeping.reader import CatalogueBookkeeping
+from bookkeeping.amga_adapter.bookkeeping.writer import CatalogueWriter
+
+__all__ = ["CatalogueBookkeeping", "CatalogueWriter"]

@@ -1,0 +1,235 @@
+"""Entry operations of a session: addentry, addentries, setattr, getattr, rm.
+
+An entry path is ``<directory>/<name>``; where a pattern is allowed the name may contain
+``*`` and ``?``. Bulk inserts go to the database in batches of ``INSERT_BATCH`` rows through
+``executemany``, all of them in one transaction: a failed ``addentries`` adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+
+from bookkeeping.amga_adapter import paths
+from bookkeeping.amga_adapter.attributes import AttributeOps
+from bookkeeping.amga_adapter.directory_info import DirectoryInfo
+from bookkeeping.amga_adapter.errors import (
+    ConstraintViolation,
+    EntryExists,
+    NoSuchEntry,
+    PermissionDenied,
+)
+from bookkeeping.amga_adapter.permissions import (
+    DEFAULT_ENTRY_GROUP_RIGHTS,
+    DEFAULT_ENTRY_PERMISSIONS,
+)
+from bookkeeping.amga_adapter.types import check_text
+
+INSERT_BATCH = 2000
+
+
+class EntryOps(AttributeOps):
+    # -- writing ---------------------------------------------------------------------
+
+    def addentry(self, path: str, values: Mapping[str, object], *, extend: bool = False) -> None:
+        directory, name = paths.split(paths.require_single(self._abs(path)))
+        self.addentries(directory, [(name, values)], extend=extend)
+
+    def addentries(
+        self,
+        directory: str,
+        rows: Iterable[tuple[str, Mapping[str, object]]],
+        *,
+        extend: bool = False,
+    ) -> int:
+        """Add entries ``(name, {attribute: value})`` to ``directory``; returns how many.
+
+        With ``extend`` missing attributes are added first (varchar(255)), which needs every
+        row in memory before the data transaction; without it rows stream in batches.
+        """
+        target = self._abs(directory)
+        if extend:
+            rows = list(rows)
+            names = {attribute for _, values in rows for attribute in values}
+            if names:
+                self.ensure_attributes(target, dict.fromkeys(names))
+        source = iter(rows)
+        written: list[str] = []
+        seen: set[str] = set()
+
+        def insert_all(connection: sa.Connection) -> int:
+            info = self._directory(connection, target)
+            self.principal.require(info, "w", "add entries")
+            total = 0
+            while batch := list(islice(source, INSERT_BATCH)):
+                info, records = self._records(connection, info, batch, seen)
+                written[:] = [record["name"] for record in records]
+                connection.execute(info.table.insert(), records)
+                self._after_write(connection, info, written)
+                total += len(records)
+            return total
+
+        try:
+            return self._run(insert_all, write=True, retry=False)
+        except sa.exc.IntegrityError:
+            raise self._explain_conflict(target, written) from None
+
+    def setattr(
+        self, path_or_pattern: str, values: Mapping[str, object], *, extend: bool = False
+    ) -> int:
+        """Set attributes of one entry or of every writable entry matching a pattern."""
+        directory, name = paths.split(self._abs(path_or_pattern))
+        if not values:
+            return 0
+        if extend:
+            self.ensure_attributes(directory, dict.fromkeys(values))
+
+        def update(connection: sa.Connection) -> int:
+            info = self._directory(connection, directory)
+            self.principal.require(info, "w", "change entries")
+            info, attributes = self._attributes(connection, info, list(values))
+            assignments = {a.column: a.type.coerce(a.name, values[a.name]) for a in attributes}
+            self._check_not_null(connection, info, {a: values[a] for a in values})
+            selector = self._name_selector(info, name)
+            statement = info.table.update().where(selector).values(assignments)
+            writable = self.principal.entry_filter(info, info.table, "w")
+            if writable is not None:
+                statement = statement.where(writable)
+            count = connection.execute(statement).rowcount
+            if count == 0 and not paths.is_pattern(name):
+                self._explain_missing(connection, info, name, "change")
+            self._after_write(connection, info, None if paths.is_pattern(name) else [name])
+            return count
+
+        try:
+            return self._run(update, write=True)
+        except sa.exc.IntegrityError:
+            raise ConstraintViolation(
+                f"setattr {path_or_pattern}: the new values break a unique constraint"
+            ) from None
+
+    def rm(self, path_or_pattern: str) -> int:
+        directory, name = paths.split(self._abs(path_or_pattern))
+
+        def delete(connection: sa.Connection) -> int:
+            info = self._directory(connection, directory)
+            self.principal.require(info, "w", "remove entries")
+            statement = info.table.delete().where(self._name_selector(info, name))
+            writable = self.principal.entry_filter(info, info.table, "w")
+            if writable is not None:
+                statement = statement.where(writable)
+            count = connection.execute(statement).rowcount
+            if count == 0 and not paths.is_pattern(name):
+                self._explain_missing(connection, info, name, "remove")
+            return count
+
+        return self._run(delete, write=True)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def getattr(
+        self, path_or_pattern: str, attributes: Sequence[str]
+    ) -> Iterator[tuple[str, list[object]]]:
+        """(entry name, values) for one entry or every readable entry matching a pattern."""
+        directory, name = paths.split(self._abs(path_or_pattern))
+        wanted = list(attributes)
+
+        def build(connection: sa.Connection) -> sa.Select[Any]:
+            info = self._directory(connection, directory)
+            self.principal.require(info, "r", "read entries")
+            info, found = self._attributes(connection, info, wanted)
+            table = info.table
+            query = sa.select(table.c.name, *(table.c[a.column] for a in found)).where(
+                self._name_selector(info, name)
+            )
+            readable = self.principal.entry_filter(info, table, "r")
+            if readable is not None:
+                query = query.where(readable)
+            if not paths.is_pattern(name):
+                if connection.execute(query).first() is None:
+                    self._explain_missing(connection, info, name, "read")
+            return query.order_by(table.c.name)
+
+        return self._stream(build, lambda row: (row[0], list(row[1:])))
+
+    # -- internals -------------------------------------------------------------------
+
+    def _name_selector(self, info: DirectoryInfo, name: str) -> sa.ColumnElement[bool]:
+        check_text("entry name", name)
+        if paths.is_pattern(name):
+            return paths.name_matches(info.table.c.name, name)
+        return info.table.c.name == name
+
+    def _records(
+        self,
+        connection: sa.Connection,
+        info: DirectoryInfo,
+        batch: list[tuple[str, Mapping[str, object]]],
+        seen: set[str],
+    ) -> tuple[DirectoryInfo, list[dict[str, object]]]:
+        """Rows ready for executemany: every row has the same keys (NULL where unset)."""
+        used = list(dict.fromkeys(attribute for _, values in batch for attribute in values))
+        info, attributes = self._attributes(connection, info, used)
+        # Looked up once per batch, not per value: this loop is the bulk path.
+        columns = {a.name: (a.column, a.type.coerce) for a in attributes}
+        blank: dict[str, object] = {
+            "name": None,
+            "owner": self.user,
+            "permissions": DEFAULT_ENTRY_PERMISSIONS,
+            "group_rights": DEFAULT_ENTRY_GROUP_RIGHTS,
+            "link": None,
+            **dict.fromkeys(column for column, _ in columns.values()),
+        }
+        checks_not_null = any(c.kind == "not_null" for c in info.constraints)
+        records = []
+        for name, values in batch:
+            paths.check_name("entry", name)
+            if name in seen:
+                path = paths.join(info.path, name)
+                raise EntryExists(f"entry {path} given twice", path=path)
+            seen.add(name)
+            if checks_not_null:
+                self._check_not_null(connection, info, values, insert=True)
+            record = blank.copy()
+            record["name"] = name
+            for key, value in values.items():
+                column, coerce = columns[key]
+                record[column] = coerce(key, value)
+            records.append(record)
+        return info, records
+
+    def _explain_missing(
+        self, connection: sa.Connection, info: DirectoryInfo, name: str, verb: str
+    ) -> None:
+        """No row matched one entry name: it does not exist, or the user may not ``verb`` it."""
+        exists = connection.execute(
+            sa.select(info.table.c.name).where(info.table.c.name == name)
+        ).first()
+        path = paths.join(info.path, name)
+        if exists is None:
+            raise NoSuchEntry(f"no such entry: {path}", path=path)
+        raise PermissionDenied(f"permission denied: {self.user} may not {verb} {path}", path=path)
+
+    def _explain_conflict(self, directory: str, names: list[str]) -> Exception:
+        """Name the entry that made an insert fail: an existing one, or a unique constraint."""
+
+        def existing(connection: sa.Connection) -> list[str]:
+            info = self._directory(connection, directory)
+            found: list[str] = []
+            for start in range(0, len(names), INSERT_BATCH):
+                chunk = names[start : start + INSERT_BATCH]
+                found += connection.scalars(
+                    sa.select(info.table.c.name).where(info.table.c.name.in_(chunk)).limit(1)
+                ).all()
+                if found:
+                    break
+            return found
+
+        clash = self._run(existing, write=False)
+        if clash:
+            path = paths.join(directory, clash[0])
+            return EntryExists(f"entry exists: {path}", path=path)
+        return ConstraintViolation(f"adding entries to {directory} breaks a unique constraint")

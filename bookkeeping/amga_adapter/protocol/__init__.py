@@ -1,0 +1,50 @@
+"""The AMGA wire protocol: pure parsing and formatting, no I/O."""
+
+from bookkeeping.amga_adapter.protocol import requests, responses
+from bookkeeping.amga_adapter.protocol.errors import (
+    CommandAborted,
+    LineTooLong,
+    MalformedRequest,
+    NotLoggedIn,
+    ProtocolError,
+    UnknownCommand,
+    UploadError,
+)
+from bookkeeping.amga_adapter.protocol.handshake import (
+    Context,
+    Options,
+    parse_context,
+    parse_options,
+)
+from bookkeeping.amga_adapter.protocol.quoting import (
+    Token,
+    escape_value,
+    quote,
+    tokenize,
+    unescape_value,
+)
+from bookkeeping.amga_adapter.protocol.requests import COMMANDS, Request, parse_request
+
+__all__ = [
+    "COMMANDS",
+    "CommandAborted",
+    "Context",
+    "LineTooLong",
+    "MalformedRequest",
+    "NotLoggedIn",
+    "Options",
+    "ProtocolError",
+    "Request",
+    "Token",
+    "UnknownCommand",
+    "UploadError",
+    "escape_value",
+    "parse_context",
+    "parse_options",
+    "parse_request",
+    "quote",
+    "requests",
+    "responses",
+    "tokenize",
+    "unescape_value",
+]

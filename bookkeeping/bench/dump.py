@@ -1,0 +1,108 @@
+"""Dumping a whole files-shaped table through each access path (seed 001, Figure 9).
+
+Every function reads every row of the ``rows``-row table and returns how many it read, so a
+benchmark can check that nothing was skipped. The "JDBC" path of the seed is the raw driver
+cursor; the "AMGA client" path is the protocol client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bookkeeping.bench.data import DUMP_COLUMNS, DUMP_DIRECTORY, dump_directory, dump_table
+
+FETCH = 1000
+
+
+@dataclass(frozen=True)
+class DumpPath:
+    name: str
+    label: str
+    needs: str  # "engine", "catalogue", "client" or "jdbc"
+
+
+DUMP_PATHS = (
+    DumpPath("driver", "driver cursor (JDBC path)", "engine"),
+    DumpPath("core", "SQLAlchemy Core", "engine"),
+    DumpPath("catalogue", "catalogue engine", "catalogue"),
+    DumpPath("protocol", "AMGA protocol client", "client"),
+    DumpPath("jdbc_compat", "jdbc_compat (SQL on the catalogue)", "jdbc"),
+)
+
+
+def dump_driver(engine: Engine, rows: int) -> int:
+    table = dump_table(rows)
+    preparer = engine.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(column.name) for column in table.columns)
+    sql = f"SELECT {columns} FROM {preparer.quote(table.name)}"  # our own generated names
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        count = 0
+        while batch := cursor.fetchmany(FETCH):
+            count += len(batch)
+        cursor.close()
+        return count
+    finally:
+        connection.close()
+
+
+def dump_core(engine: Engine, rows: int) -> int:
+    table = dump_table(rows)
+    count = 0
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=FETCH).execute(
+            sa.select(table)
+        )
+        for partition in result.partitions():
+            count += len(partition)
+    return count
+
+
+def _items(rows: int) -> list[str]:
+    directory = dump_directory(rows)
+    return [f"{directory}:{column}" for column in DUMP_COLUMNS]
+
+
+def dump_catalogue(catalogue: Any, rows: int) -> int:
+    session = catalogue.session("root")
+    try:
+        return sum(1 for _ in session.selectattr(_items(rows), ""))
+    finally:
+        session.close()
+
+
+def dump_protocol(client: Any, rows: int) -> int:
+    client.selectAttr(_items(rows), "")
+    count = 0
+    while not client.eot():
+        client.getSelectAttrEntry()
+        count += 1
+    return count
+
+
+def dump_jdbc(connection: Any, rows: int) -> int:
+    table = dump_directory(rows).removeprefix(DUMP_DIRECTORY + "/")
+    cursor = connection.cursor()
+    cursor.execute(f"SELECT {', '.join(DUMP_COLUMNS)} FROM {table}")
+    count = 0
+    while batch := cursor.fetchmany(FETCH):
+        count += len(batch)
+    cursor.close()
+    connection.commit()  # end the statement's transaction, as autocommit would
+    return count
+
+
+DUMPERS: dict[str, Callable[[Any, int], int]] = {
+    "driver": dump_driver,
+    "core": dump_core,
+    "catalogue": dump_catalogue,
+    "protocol": dump_protocol,
+    "jdbc_compat": dump_jdbc,
+}

@@ -1,0 +1,274 @@
+"""The Markdown report of a run: every comparison in it was measured in that same run.
+
+Sections always appear in the same order with the same headings (the CI smoke test checks
+them); a section with nothing measured says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from bookkeeping.bench.callmix import METHODS
+from bookkeeping.bench.results import RunResults
+from bookkeeping.bench.settings import BenchSettings
+
+SECTIONS = (
+    "## Run",
+    "## Random call mix",
+    "## Table dump",
+    "## The seed's two queries",
+    "## Dataset selection",
+    "## Writes",
+    "## Concurrency",
+    "## Not available in this run",
+)
+# Benchmarks that failed are listed in the last section too, their reason starting "FAILED".
+
+
+def _ms(microseconds: float) -> str:
+    milliseconds = microseconds / 1000
+    return f"{milliseconds:.3g}" if milliseconds < 100 else f"{milliseconds:,.0f}"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _image(out: Path, name: str, alt: str) -> list[str]:
+    return [f"![{alt}]({name})", ""] if (out / name).exists() else []
+
+
+def _run(results: RunResults, settings: BenchSettings) -> list[str]:
+    machine = results.machine
+    cpu = machine.get("cpu", {})
+    commit = results.commit
+    return [
+        SECTIONS[0],
+        "",
+        f"- started {results.started}; commit `{str(commit.get('id', '?'))[:12]}`"
+        + (" (with uncommitted changes)" if commit.get("dirty") else ""),
+        f"- back-end **{settings.backend}**; {'quick' if settings.quick else 'full'} mode; "
+        f"{settings.files:,} generated files in both implementations; call stream of "
+        f"{settings.calls:,} calls (seed {settings.seed}); dump sizes "
+        + ", ".join(f"{n:,}" for n in settings.dump_sizes),
+        f"- {machine.get('python_implementation', 'Python')} {machine.get('python_version', '')}"
+        f" on {machine.get('system', '')} {machine.get('machine', '')}, "
+        f"{cpu.get('count', '?')} CPUs ({cpu.get('brand_raw', 'unknown CPU')})",
+        "",
+    ]
+
+
+def _call_mix(results: RunResults, out: Path) -> list[str]:
+    lines = [SECTIONS[1], ""]
+    if not results.mix:
+        return lines + ["No access path was measured (see *Not available*).", ""]
+    paths = list(results.mix)
+    lines += [
+        "The identical seeded stream of random calls, with random parameters, over every "
+        "method of the `Bookkeeping` interface, through each path. Times in ms per call: "
+        "mean / median / p95.",
+        "",
+    ]
+    header = ["method", "calls"] + [results.mix_labels[p] for p in paths]
+    rows = []
+    for method in METHODS:
+        cells = [results.mix[p].get(method) for p in paths]
+        if not any(cells):
+            continue
+        calls = next(int(c["calls"]) for c in cells if c)
+        rows.append(
+            [f"`{method}`", str(calls)]
+            + [
+                f"{_ms(c['mean_us'])} / {_ms(c['median_us'])} / {_ms(c['p95_us'])}"
+                + (f" ({int(c['errors'])} errors)" if c and c["errors"] else "")
+                if c
+                else "–"
+                for c in cells
+            ]
+        )
+    rows.append(["**whole stream (s)**", ""] + [f"**{results.mix_totals[p]:.2f}**" for p in paths])
+    lines += _table(header, rows)
+    if "warehouse" in results.mix_totals:
+        base = results.mix_totals["warehouse"]
+        ratios = [
+            f"{results.mix_labels[p]} {results.mix_totals[p] / base:.2f}×"
+            for p in paths
+            if p != "warehouse"
+        ]
+        if ratios:
+            lines += ["Whole stream relative to the warehouse: " + "; ".join(ratios) + ".", ""]
+    for path, examples in results.mix_errors.items():
+        for method, example in examples.items():
+            lines.append(f"- {results.mix_labels[path]} `{method}` raised: {example}")
+    return lines + [""] + _image(out, "call_mix_latency.png", "latency per method")
+
+
+def _dump(results: RunResults, out: Path) -> list[str]:
+    lines = [SECTIONS[2], ""]
+    if not results.dump:
+        return lines + ["Nothing measured.", ""]
+    sizes = sorted({n for by_rows in results.dump.values() for n in by_rows})
+    slopes = results.dump_slopes()
+    header = ["path"] + [f"{n:,} rows (ms)" for n in sizes] + ["slope (µs/row)"]
+    rows = []
+    for path, by_rows in results.dump.items():
+        rows.append(
+            [results.dump_labels[path]]
+            + [_ms(by_rows[n].mean * 1e6) if n in by_rows else "–" for n in sizes]
+            + [f"{slopes[path].slope * 1e6:.2f}" if path in slopes else "–"]
+        )
+    lines += [
+        "Reading every row of a files-shaped table (mean of the rounds); the slope is the "
+        "least-squares fit of time against rows.",
+        "",
+        *_table(header, rows),
+    ]
+    if "driver" in slopes:
+        base = slopes["driver"].slope
+        lines += [
+            "Slope relative to the driver cursor (the seed's JDBC path): "
+            + "; ".join(
+                f"{results.dump_labels[p]} {line.slope / base:.1f}×"
+                for p, line in slopes.items()
+                if p != "driver"
+            )
+            + ".",
+            "",
+        ]
+    return lines + _image(out, "dump_vs_rows.png", "dump time vs rows")
+
+
+def _seed(results: RunResults, out: Path) -> list[str]:
+    lines = [SECTIONS[3], ""]
+    if not results.seed:
+        return lines + ["Nothing measured.", ""]
+    paths = [p for p in results.seed_labels]
+    header = ["query"] + [results.seed_labels[p] for p in paths]
+    rows = [
+        [query.replace("_", " ")]
+        + [f"{by_path[p].median * 1e6:,.0f} µs" if p in by_path else "–" for p in paths]
+        for query, by_path in results.seed.items()
+    ]
+    lines += [
+        "Median per call. *GUID by file id*: the warehouse reads one parameter row, the "
+        "catalogue one attribute of one entry. *Size by GUID*: the warehouse self-joins "
+        "`fileParams`, the catalogue does one lookup.",
+        "",
+        *_table(header, rows),
+    ]
+    return lines + _image(out, "seed_queries.png", "seed queries")
+
+
+def _selection(results: RunResults, out: Path) -> list[str]:
+    lines = [SECTIONS[4], ""]
+    if not results.selection:
+        return lines + [
+            "Not measured in this run (see *Not available*; growing databases need scratch "
+            "databases, so not with `--db`).",
+            "",
+        ]
+    sizes = sorted({n for by_files in results.selection.values() for n in by_files})
+    header = ["path"] + [f"{n:,} files (ms)" for n in sizes]
+    rows = [
+        [path] + [_ms(by[n].median * 1e6) if n in by else "–" for n in sizes]
+        for path, by in results.selection.items()
+    ]
+    intro = [
+        "Median time of one dataset selection (a 50-file page of a full bookkeeping path, "
+        "with the dataset's totals) in bookkeepings of growing size.",
+        "",
+    ]
+    return lines + intro + _table(header, rows) + _image(out, "selection_vs_size.png", "selection")
+
+
+def _writes(results: RunResults) -> list[str]:
+    lines = [SECTIONS[5], ""]
+    if not results.writes:
+        return lines + ["Nothing measured.", ""]
+    header = ["implementation", "writers", "reports", "files", "reports/s", "files/s"]
+    rows = [
+        [
+            implementation,
+            str(writers),
+            f"{int(info['reports']):,}",
+            f"{int(info['files']):,}",
+            f"{info['reports_per_s']:,.1f}",
+            f"{info['files_per_s']:,.1f}",
+        ]
+        for (implementation, writers), info in sorted(results.writes.items())
+    ]
+    return lines + [
+        "The production writer recording generated job reports one by one (the real-time "
+        "path) into an empty bookkeeping, so every first use of a parameter name adds its "
+        "attribute column in the catalogue; concurrent writers are threads, each recording "
+        "its own chains of productions with a writer of its own.",
+        "",
+        *_table(header, rows),
+    ]
+
+
+def _concurrency(results: RunResults, out: Path) -> list[str]:
+    lines = [SECTIONS[6], ""]
+    if not results.concurrency:
+        return lines + ["Nothing measured.", ""]
+    header = ["target", "clients", "calls/s", "p50 (ms)", "p95 (ms)", "p99 (ms)", "errors"]
+    rows = [
+        [
+            target,
+            str(clients),
+            f"{info['calls_per_s']:,.0f}",
+            f"{info['p50_ms']:.2f}",
+            f"{info['p95_ms']:.2f}",
+            f"{info['p99_ms']:.2f}",
+            str(int(info.get("errors", 0))),
+        ]
+        for target, by_clients in results.concurrency.items()
+        for clients, info in sorted(by_clients.items())
+    ]
+    return (
+        lines
+        + [
+            "Separate client processes on loopback, each making a bounded number of look-ups "
+            "of a file by id (the protocol server: `selectattr` of its GUID; the web API: the "
+            "file's JSON page, `GET /api/v1/file/<id>`, served by a threaded WSGI server); "
+            "throughput over all clients, latency percentiles over all calls.",
+            "",
+            *_table(header, rows),
+        ]
+        + _image(out, "throughput_vs_clients.png", "throughput vs clients")
+    )
+
+
+def _unavailable(results: RunResults) -> list[str]:
+    lines = [SECTIONS[7], ""]
+    if not results.unavailable:
+        return lines + ["Every benchmark ran.", ""]
+    return lines + [f"- `{test}`: {reason}" for test, reason in results.unavailable.items()] + [""]
+
+
+def render(results: RunResults, settings: BenchSettings, out: Path) -> str:
+    lines = [
+        "# Benchmark report: warehouse vs catalogue access",
+        "",
+        "Written by `bk bench` (docs/benchmarks.md). All figures come from one run, so "
+        "ratios between paths are meaningful; absolute times depend on the machine.",
+        "",
+        *_run(results, settings),
+        *_call_mix(results, out),
+        *_dump(results, out),
+        *_seed(results, out),
+        *_selection(results, out),
+        *_writes(results),
+        *_concurrency(results, out),
+        *_unavailable(results),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_report(results: RunResults, settings: BenchSettings, out: Path) -> Path:
+    path = out / "report.md"
+    path.write_text(render(results, settings, out))
+    return path

@@ -1,0 +1,127 @@
+"""Running the suite: pytest-benchmark over ``benchmarks/suite`` in this process, with a
+rich progress bar per test, then the report and plots from the JSON it wrote.
+
+Tests skipped as "not available" are collected with their reasons (``unavailable.json``), so
+the report names every path it could not measure and why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bookkeeping.bench.errors import BenchRunFailed
+from bookkeeping.bench.settings import BenchSettings, to_environment
+
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
+RESULTS_JSON = "benchmark.json"
+UNAVAILABLE_JSON = "unavailable.json"
+
+
+@dataclass
+class _Plugin:
+    """Advances the progress bar and keeps the reasons of skipped tests."""
+
+    progress: Progress
+    task: Any = None
+    skipped: dict[str, str] | None = None  # test id -> why it was skipped or failed
+    failures: int = 0
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.skipped = {}
+        self.task = self.progress.add_task("Benchmarks", total=len(session.items))
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int, str]) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, description=location[2][:60])
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.skipped and self.skipped is not None:
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+            self.skipped[report.nodeid] = reason.removeprefix("Skipped: ")
+        elif report.failed and self.skipped is not None:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = crash.message if crash is not None else str(report.longrepr)[-300:]
+            self.skipped[report.nodeid] = f"FAILED ({report.when}): {message}"
+            self.failures += 1
+        if report.when == "teardown" and self.task is not None:
+            self.progress.advance(self.task)
+
+
+@contextmanager
+def _environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables for the duration of the block."""
+    saved = {key: os.environ.get(key) for key in values}
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    json_path: Path
+    failures: int  # failed benchmarks: listed in the report, and bk bench exits with 1
+
+
+def run_suite(settings: BenchSettings, out: Path, console: Console | None = None) -> SuiteRun:
+    """Runs the suite into ``out``. A failing benchmark does not stop the others; the
+    report lists it (``unavailable.json``) with its error."""
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / RESULTS_JSON
+    console = console or Console(stderr=True)
+    arguments = [
+        str(SUITE),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        f"--rootdir={SUITE.parents[1]}",
+        "--benchmark-only",
+        f"--benchmark-json={json_path}",
+        "--benchmark-max-time=0.1" if settings.quick else "--benchmark-max-time=2",
+        "--benchmark-min-rounds=5",
+        "--benchmark-disable-gc",
+    ]
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+    plugin = _Plugin(progress)
+    # A bk bench started from an xdist worker (the CI smoke test) inherits the worker's
+    # variables, and pytest-benchmark would then disable itself.
+    environment: dict[str, str | None] = {
+        **to_environment(settings),
+        "PYTEST_XDIST_WORKER": None,
+        "PYTEST_XDIST_WORKER_COUNT": None,
+    }
+    with progress, _environment(environment):
+        code = pytest.main(arguments, plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not json_path.exists():
+        raise BenchRunFailed(f"the benchmark suite did not run (pytest exit code {int(code)})")
+    (out / UNAVAILABLE_JSON).write_text(json.dumps(plugin.skipped or {}, indent=2) + "\n")
+    return SuiteRun(json_path, plugin.failures)

@@ -1,0 +1,108 @@
+"""One factory for every supported database engine.
+
+SQLite gets WAL, foreign keys and a busy timeout, and real transactions: pysqlite's own
+implicit BEGIN handling is switched off so that ``BEGIN`` is emitted by SQLAlchemy, DDL is
+transactional, and a writer can ask for ``BEGIN IMMEDIATE`` (take the write lock up front,
+so two writers never deadlock upgrading a read lock) with ``write_connection``.
+Server back-ends get a pool sized for a multi-threaded server and pre-ping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from bookkeeping.config import normalise_database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_SQLITE_BEGIN_OPTION = "bk_sqlite_begin"
+
+
+def backend_name(engine_or_url: Engine | Connection | str) -> str:
+    """``sqlite``, ``postgresql``, ``mariadb`` or ``oracle``."""
+    if isinstance(engine_or_url, str):
+        name = make_url(engine_or_url).get_backend_name()
+    else:
+        name = engine_or_url.dialect.name
+    return "mariadb" if name in {"mysql", "mariadb"} else name
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine for a supported URL (normalised and checked first)."""
+    url = normalise_database_url(url)
+    parsed = make_url(url)
+    kind = backend_name(url)
+    options: dict[str, Any] = {"echo": echo, "future": True}
+    if kind == "sqlite":
+        options["connect_args"] = {
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        }
+        database = parsed.database or ""
+        in_memory = database in {"", ":memory:"} or parsed.query.get("mode") == "memory"
+        if not in_memory:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            options.update(pool_size=pool_size, max_overflow=2 * pool_size)
+    else:
+        options.update(
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+        )
+    if kind == "mariadb":
+        # utf8mb4 so any unicode survives; READ COMMITTED matches PostgreSQL's default and
+        # avoids InnoDB gap locks between concurrent writers of different entries.
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+        options["isolation_level"] = "READ COMMITTED"
+    options.update(kwargs)
+    engine = sa.create_engine(parsed, **options)
+    if kind == "sqlite":
+        _configure_sqlite(engine, wal=not _is_memory(parsed))
+    return engine
+
+
+def _is_memory(url: sa.URL) -> bool:
+    return (url.database or ":memory:") == ":memory:" or url.query.get("mode") == "memory"
+
+
+def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if wal:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(_SQLITE_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction meant to write: commits on success, rolls back on error.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at
+    once, so concurrent writers queue on the busy timeout instead of failing with
+    "database is locked" when they would upgrade a shared lock.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection = connection.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            yield connection

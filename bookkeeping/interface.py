@@ -1,0 +1,364 @@
+"""The one bookkeeping interface, served by the warehouse and by the catalogue.
+
+Everything above this module (web UI, CLI, benchmarks, views) is written against
+``Bookkeeping`` (reading) and ``BookkeepingWriter`` (recording job reports). Results are
+frozen dataclasses and tuples so that the answers of two implementations compare equal
+with ``==``; every sequence has a documented, deterministic order.
+
+Conventions shared by both implementations (see docs/bookkeeping.md for the storage layout):
+
+- The bookkeeping path is ``/ConfigName/ConfigVersion/Conditions/ProcessingPass/EventType/
+  FileType``; a ``DatasetPath`` names any prefix of it (unset levels match everything) plus an
+  optional production or inclusive production range.
+- Strings sort by code point (binary collation), numbers numerically, ``None`` last; ties are
+  broken by ``file_id`` so paging never repeats or skips a file.
+- Sizes are bytes; times are naive UTC ``datetime`` with whole seconds.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+from bookkeeping.writer.model import (
+    EventTypeSpec,
+    JobReport,
+    OutputFileSpec,
+    QualitySpec,
+    RecordResult,
+    RecordStatus,
+    ReplicaSpec,
+)
+
+__all__ = [
+    "DATA_QUALITY_GROUP",
+    "Bookkeeping",
+    "BookkeepingWriter",
+    "Comparison",
+    "Condition",
+    "DatasetPath",
+    "EventTypeSpec",
+    "FileOrder",
+    "FileRecord",
+    "FilesPage",
+    "JobRecord",
+    "JobReport",
+    "Level",
+    "LevelValue",
+    "ListedFile",
+    "ListingQuery",
+    "LfnMetadata",
+    "Logical",
+    "Not",
+    "OutputFileSpec",
+    "Parameter",
+    "QualityFlag",
+    "QualitySpec",
+    "RecordResult",
+    "RecordStatus",
+    "Relative",
+    "Replica",
+    "ReplicaSpec",
+    "StorageClass",
+]
+
+# The quality group whose flag is shown as ``FileRecord.quality``.
+DATA_QUALITY_GROUP = "DQ"
+
+StorageClass = Literal["tape", "disk", "recall"]
+FileOrder = Literal["lfn", "size", "events", "run", "production", "creation", "file_id"]
+
+
+class Level(enum.Enum):
+    """The levels of the bookkeeping path, top to bottom, plus the production."""
+
+    CONFIG_NAME = "configname"
+    CONFIG_VERSION = "configversion"
+    CONDITIONS = "conditions"
+    PROCESSING_PASS = "processingpass"
+    EVENT_TYPE = "eventtype"
+    FILE_TYPE = "filetype"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class DatasetPath:
+    """A selection along the bookkeeping path; ``None`` matches every value of a level."""
+
+    config_name: str | None = None
+    config_version: str | None = None
+    conditions: str | None = None
+    processing_pass: str | None = None
+    event_type: int | None = None
+    file_type: str | None = None
+    production: int | None = None
+    # Inclusive (first, last); combined with ``production`` by AND when both are set.
+    production_range: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class LevelValue:
+    """One value of a level under a path, with the totals of the files below it."""
+
+    value: str | int  # int for EVENT_TYPE and PRODUCTION, str otherwise
+    files: int
+    events: int
+    bytes: int
+    description: str | None = None  # the event type's description; None for other levels
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    file_id: int
+    lfn: str
+    guid: str
+    size: int
+    events: int
+    checksum: str  # adler32, 8 lowercase hex digits
+    file_type: str
+    event_type: int
+    job_id: int
+    production: int
+    run: int | None
+    creation_time: datetime
+    visible: bool
+    quality: str | None  # flag of the DATA_QUALITY_GROUP group, None when never flagged
+
+
+@dataclass(frozen=True)
+class FilesPage:
+    """One page of a dataset's files (ordered as asked) and the totals of the whole dataset."""
+
+    files: tuple[FileRecord, ...]
+    total_files: int
+    total_events: int
+    total_bytes: int
+    offset: int
+    limit: int | None
+
+
+@dataclass(frozen=True, order=True)
+class Parameter:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: int
+    config_name: str
+    config_version: str
+    job_date: datetime
+    production: int
+    run: int | None
+    conditions: str
+    processing_pass: str
+    dirac_job_id: int
+
+
+@dataclass(frozen=True)
+class LfnMetadata:
+    """``found`` ordered by LFN; ``missing`` the unknown LFNs asked for, sorted, no repeats."""
+
+    found: tuple[FileRecord, ...]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Relative:
+    """An ancestor or descendant at its smallest distance ``depth`` (1 = direct)."""
+
+    depth: int
+    file_id: int
+    lfn: str
+    file_type: str
+
+
+@dataclass(frozen=True, order=True)
+class Replica:
+    """A copy of a file: ``tape`` and ``disk`` copies at a site; ``recall`` copies are the
+    disk areas a file has been recalled to (``area`` like ``"f0a 14"``, empty otherwise)."""
+
+    site: str
+    storage_class: StorageClass
+    area: str
+    status: str  # "available" or "lost"
+    pfn: str
+
+
+@dataclass(frozen=True, order=True)
+class QualityFlag:
+    group: str
+    flag: str
+
+
+# --- the kls-style listing (``bk ls``) --------------------------------------------------
+
+# Attributes a listing condition may use, with their value type. Names are lower case.
+LISTING_ATTRIBUTES: dict[str, type] = {
+    "production": int,
+    "run": int,
+    "eventtype": int,
+    "events": int,
+    "size": int,
+    "fileid": int,
+    "jobid": int,
+    "config": str,
+    "configversion": str,
+    "conditions": str,
+    "processingpass": str,
+    "lfn": str,
+    "guid": str,
+    "quality": str,
+}
+
+ComparisonOperator = Literal["=", "!=", "<", "<=", ">", ">="]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``attribute op value`` or, with ``op == "in"``, ``attribute in values``."""
+
+    attribute: str  # a key of LISTING_ATTRIBUTES
+    op: ComparisonOperator | Literal["in"]
+    values: tuple[int | str, ...]  # one value except for "in"
+
+
+@dataclass(frozen=True)
+class Logical:
+    op: Literal["and", "or"]
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Condition
+
+
+Condition = Comparison | Logical | Not
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    file_type: str
+    where: Condition | None = None
+    disk_only: bool = False  # only files with a disk or recalled copy
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    """One line of ``bk ls``: available copies only; ``recalled`` sorted."""
+
+    lfn: str
+    size: int
+    on_disk: bool
+    on_tape: bool
+    recalled: tuple[str, ...]
+
+
+# --- the protocols ----------------------------------------------------------------------
+
+
+@runtime_checkable
+class Bookkeeping(Protocol):
+    """Reading the bookkeeping. Unknown ids/LFNs give ``None`` or empty results, not errors."""
+
+    def level_values(self, level: Level, path: DatasetPath | None = None) -> list[LevelValue]:
+        """Distinct values of ``level`` among the files selected by ``path``, ordered by value,
+        with file/event/byte totals (and the description for event types)."""
+        ...
+
+    def files(
+        self,
+        path: DatasetPath,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order_by: FileOrder = "lfn",
+        descending: bool = False,
+    ) -> FilesPage:
+        """A page of the dataset's files with the totals of the whole dataset; a negative
+        offset or limit raises ``ValidationError``."""
+        ...
+
+    def iter_files(
+        self, path: DatasetPath, *, order_by: FileOrder = "lfn", descending: bool = False
+    ) -> Iterator[FileRecord]:
+        """Every file of the dataset, streamed (for downloads of large lists)."""
+        ...
+
+    def file_by_id(self, file_id: int) -> FileRecord | None: ...
+
+    def file_by_lfn(self, lfn: str) -> FileRecord | None: ...
+
+    def files_metadata(self, lfns: Sequence[str]) -> LfnMetadata: ...
+
+    def file_parameter(self, file_id: int, name: str) -> str | None:
+        """One parameter of a file (e.g. ``GUID``), as stored (a string)."""
+        ...
+
+    def file_parameters(self, file_id: int) -> tuple[Parameter, ...]:
+        """All parameters of a file, ordered by name."""
+        ...
+
+    def parameter_where(self, name: str, where_name: str, where_value: str) -> tuple[str, ...]:
+        """Parameter ``name`` of the files whose parameter ``where_name`` equals
+        ``where_value``, e.g. ``parameter_where("Size", "GUID", g)``; sorted, one per file."""
+        ...
+
+    def job(self, job_id: int) -> JobRecord | None: ...
+
+    def job_parameters(self, job_id: int) -> tuple[Parameter, ...]:
+        """All parameters of a job, ordered by name."""
+        ...
+
+    def ancestors(self, file_id: int, depth: int = 1) -> tuple[Relative, ...]:
+        """Files the file was made from, up to ``depth`` steps; ordered by (depth, lfn)."""
+        ...
+
+    def descendants(self, file_id: int, depth: int = 1) -> tuple[Relative, ...]:
+        """Files made from the file, up to ``depth`` steps; ordered by (depth, lfn)."""
+        ...
+
+    def replicas(self, file_id: int) -> tuple[Replica, ...]:
+        """Ordered by (site, storage_class, area)."""
+        ...
+
+    def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
+        """Ordered by group."""
+        ...
+
+    def search(
+        self,
+        *,
+        lfn: str | None = None,
+        guid: str | None = None,
+        production: int | None = None,
+        run: int | None = None,
+        limit: int = 100,
+    ) -> tuple[FileRecord, ...]:
+        """Files matching every given criterion (``lfn`` is a case-sensitive substring,
+        wildcards are literal), ordered by LFN, at most ``limit``. With no criterion the
+        result is empty."""
+        ...
+
+    def count_listing(self, query: ListingQuery) -> int: ...
+
+    def iter_listing(self, query: ListingQuery) -> Iterator[ListedFile]:
+        """The files of a kls-style listing, ordered by LFN, streamed."""
+        ...
+
+
+@runtime_checkable
+class BookkeepingWriter(Protocol):
+    """Recording job reports. Each report is written whole or not at all; a report whose
+    identity (``JobReport.identity``) is already recorded is not written again."""
+
+    def record(self, report: JobReport) -> RecordResult: ...
+
+    def record_batch(self, reports: Sequence[JobReport]) -> list[RecordResult]:
+        """Bulk path: results in input order; a failing report does not stop the others."""
+        ...

@@ -1,0 +1,124 @@
+"""sqlglot expressions -> query-language text (conditions, selected items, update values).
+
+Every column becomes a directory-qualified reference (``/jobs:CONFIGNAME``), so attribute
+names that are keywords (``Order``, ``Limit``) never confuse the language; every literal and
+parameter becomes a literal token that the query compiler binds. What the language cannot
+say raises :class:`Untranslatable` (the caller may compute it in Python) or
+NotSupportedError.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from sqlglot import exp
+
+from bookkeeping.jdbc_compat.exceptions import NotSupportedError
+from bookkeeping.jdbc_compat.literals import Untranslatable, quote_string, render_literal
+from bookkeeping.jdbc_compat.parsing import PARAMETER_INDEX
+from bookkeeping.jdbc_compat.scope import ResolvedColumn, check_args, unsupported
+
+_NUMBER = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?")
+
+COMPARISONS: dict[type[exp.Expression], str] = {
+    exp.EQ: "=",
+    exp.NEQ: "<>",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
+ARITHMETIC: dict[type[exp.Expression], str] = {
+    exp.Add: "+",
+    exp.Sub: "-",
+    exp.Mul: "*",
+    exp.Div: "/",
+}
+AGGREGATES: dict[type[exp.Expression], str] = {
+    exp.Count: "count",
+    exp.Min: "min",
+    exp.Max: "max",
+    exp.Sum: "sum",
+    exp.Avg: "avg",
+}
+CASE_FUNCTIONS: dict[type[exp.Expression], str] = {exp.Lower: "lower", exp.Upper: "upper"}
+
+
+def parameter(node: exp.Placeholder, params: Sequence[object]) -> object:
+    return params[node.meta[PARAMETER_INDEX]]
+
+
+class QueryLanguageWriter:
+    def __init__(
+        self, resolve: Callable[[exp.Column], ResolvedColumn], params: Sequence[object]
+    ) -> None:
+        self.resolve = resolve
+        self.params = params
+
+    def write(self, node: exp.Expression) -> str:
+        if isinstance(node, exp.AggFunc):
+            raise Untranslatable("aggregate inside an expression")
+        check_args(node)
+        if isinstance(node, exp.Column):
+            return self.resolve(node).ref
+        if isinstance(node, exp.Literal):
+            return self._literal(node)
+        if isinstance(node, exp.Placeholder):
+            return render_literal(parameter(node, self.params))
+        if isinstance(node, exp.Null | exp.Boolean | exp.Is | exp.Cast | exp.Coalesce | exp.Case):
+            raise Untranslatable(node.key)  # the language has no NULL, casts or CASE
+        if isinstance(node, exp.DPipe | exp.Escape):
+            raise Untranslatable(node.key)  # nor concatenation, nor LIKE ... ESCAPE
+        if isinstance(node, exp.Paren):
+            return f"({self.write(node.this)})"
+        if isinstance(node, exp.And | exp.Or):
+            return f"({self.write(node.left)} {node.key} {self.write(node.right)})"
+        if isinstance(node, exp.Not):
+            return f"(not {self.write(node.this)})"
+        if type(node) in COMPARISONS:
+            return f"({self.write(node.left)} {COMPARISONS[type(node)]} {self.write(node.right)})"
+        if type(node) in ARITHMETIC:
+            return f"({self.write(node.left)} {ARITHMETIC[type(node)]} {self.write(node.right)})"
+        if isinstance(node, exp.Neg):
+            return f"(-{self.write(node.this)})"
+        if isinstance(node, exp.In):
+            return self._in(node)
+        if isinstance(node, exp.Like):
+            operator = "not like" if node.args.get("negate") else "like"
+            return f"({self.write(node.this)} {operator} {self._like_pattern(node.expression)})"
+        if isinstance(node, exp.Between):
+            value = self.write(node.this)
+            low, high = self.write(node.args["low"]), self.write(node.args["high"])
+            return f"({value} >= {low} and {value} <= {high})"
+        if type(node) in CASE_FUNCTIONS:
+            return f"{CASE_FUNCTIONS[type(node)]}({self.write(node.this)})"
+        raise unsupported(node)
+
+    def _literal(self, node: exp.Literal) -> str:
+        if node.is_string:
+            return quote_string(node.this)
+        if not _NUMBER.fullmatch(node.this):
+            raise NotSupportedError(f"numeric literal {node.this!r}")
+        return node.this
+
+    def _like_pattern(self, node: exp.Expression) -> str:
+        """SQL LIKE (no ESCAPE clause) has no escape character; the query language's LIKE
+        escapes with backslash, so a backslash in the pattern is doubled to stay literal."""
+        if isinstance(node, exp.Literal) and node.is_string:
+            pattern: object = node.this
+        elif isinstance(node, exp.Placeholder):
+            pattern = parameter(node, self.params)
+        else:
+            raise Untranslatable("LIKE with a computed pattern")
+        if pattern is None:
+            raise Untranslatable("LIKE NULL")
+        if not isinstance(pattern, str):
+            raise Untranslatable("LIKE with a non-text pattern")
+        return quote_string(pattern.replace("\\", "\\\\"))
+
+    def _in(self, node: exp.In) -> str:
+        if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
+            raise NotSupportedError(f"IN with a subquery is not supported: {node.sql()}")
+        items = ", ".join(self.write(item) for item in node.expressions)
+        return f"({self.write(node.this)} in ({items}))"

@@ -1,0 +1,60 @@
+"""``connect(dsn)``: a database URL (in-process catalogue) or an ``amga://`` URL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bookkeeping.errors import BookkeepingError
+from bookkeeping.jdbc_compat.connection import Connection
+from bookkeeping.jdbc_compat.errors_map import to_dbapi
+from bookkeeping.jdbc_compat.exceptions import InterfaceError
+from bookkeeping.jdbc_compat.local import LocalBackend
+
+if TYPE_CHECKING:
+    from bookkeeping.amga_adapter.catalogue import Catalogue
+
+DEFAULT_USER = "root"
+
+
+def connect(
+    dsn: str | Catalogue,
+    *,
+    user: str = DEFAULT_USER,
+    password: str | None = None,
+    base_directory: str = "/",
+) -> Connection:
+    """Open a connection.
+
+    ``dsn`` is a database URL (``sqlite:///path``, ``postgresql+psycopg://...``) holding a
+    catalogue, a :class:`Catalogue` already open in this process, or
+    ``amga://user:password@host:port/base-dir`` for a catalogue server. In-process, ``user``
+    is trusted unless ``password`` is given (then it is checked); tables are the directories
+    under ``base_directory`` (for ``amga://``, the URL's path).
+    """
+    try:
+        if isinstance(dsn, str) and dsn.split(":", 1)[0] in {"amga", "amgas"}:
+            from bookkeeping.jdbc_compat.remote import connect_remote
+
+            return Connection(connect_remote(dsn, password=password))
+        return Connection(_local(dsn, user, password, base_directory))
+    except BookkeepingError as exc:
+        raise to_dbapi(exc) from exc
+
+
+def _local(
+    dsn: str | Catalogue, user: str, password: str | None, base_directory: str
+) -> LocalBackend:
+    # Imported here: the catalogue engine is only needed by in-process connections.
+    from bookkeeping.amga_adapter.catalogue import Catalogue
+    from bookkeeping.engines import create_engine
+
+    if isinstance(dsn, Catalogue):
+        catalogue, on_close = dsn, None
+    elif isinstance(dsn, str):
+        engine = create_engine(dsn)
+        catalogue, on_close = Catalogue(engine), engine.dispose
+    else:
+        raise InterfaceError(f"connect() needs a URL or a Catalogue, got {type(dsn).__name__}")
+    if password is not None:
+        user = catalogue.authenticate(user, password)
+    return LocalBackend(catalogue.session(user), base_directory, on_close)

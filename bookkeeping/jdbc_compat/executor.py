@@ -1,0 +1,168 @@
+"""Plans -> calls on a :class:`Backend`; the result of one executed statement."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bookkeeping.jdbc_compat.backend import Backend
+from bookkeeping.jdbc_compat.exceptions import DataError, NotSupportedError
+from bookkeeping.jdbc_compat.plans import (
+    CreateTable,
+    DeleteEntries,
+    DropTable,
+    InsertRows,
+    JoinRows,
+    JoinStep,
+    Plan,
+    ResultColumn,
+    RewriteEntries,
+    SelectRows,
+    SourceFetch,
+    UpdateEntries,
+)
+
+
+@dataclass
+class Outcome:
+    rows: Iterator[tuple[object, ...]] | None = None
+    columns: tuple[ResultColumn, ...] | None = None
+    rowcount: int = -1
+
+
+def is_write(plan: Plan | None) -> bool:
+    return isinstance(plan, InsertRows | UpdateEntries | DeleteEntries | RewriteEntries)
+
+
+def is_schema_change(plan: Plan | None) -> bool:
+    return isinstance(plan, CreateTable | DropTable)
+
+
+def run(plan: Plan | None, backend: Backend) -> Outcome:
+    if plan is None:
+        return Outcome()
+    if isinstance(plan, SelectRows):
+        rows = backend.selectattr(plan.query.items, plan.query.condition, plan.query.types)
+        if plan.pipeline is not None:
+            rows = plan.pipeline.run(rows)
+        return Outcome(rows=iter(rows), columns=plan.columns)
+    if isinstance(plan, JoinRows):
+        return Outcome(rows=iter(plan.pipeline.run(_joined(plan, backend))), columns=plan.columns)
+    if isinstance(plan, InsertRows):
+        return Outcome(rowcount=_insert(plan, backend))
+    if isinstance(plan, UpdateEntries):
+        return Outcome(
+            rowcount=backend.updateattr(plan.directory, plan.assignments, plan.condition)
+        )
+    if isinstance(plan, DeleteEntries):
+        names = list(backend.find(plan.directory, plan.condition))
+        for name in names:
+            backend.rm_entry(plan.directory, name)
+        return Outcome(rowcount=len(names))
+    if isinstance(plan, RewriteEntries):
+        return Outcome(rowcount=_rewrite(plan, backend))
+    if isinstance(plan, CreateTable):
+        _create(plan, backend)
+        return Outcome()
+    if isinstance(plan, DropTable):
+        if plan.directory is not None:
+            if backend.subdirectories(plan.directory):
+                raise NotSupportedError(f"DROP TABLE of {plan.directory}: it holds sub-directories")
+            backend.rmdir(plan.directory)
+        return Outcome()
+    raise AssertionError(f"unknown plan {plan!r}")
+
+
+def _joined(plan: JoinRows, backend: Backend) -> list[list[object]]:
+    """The joined rows (each a list laid out as the plan's columns; NULL where a LEFT JOIN
+    found nothing). Every table is read whole (after its own conditions)."""
+    tables = []
+    for fetch in plan.fetches:
+        rows = []
+        for values in backend.selectattr(fetch.query.items, fetch.query.condition,
+                                         fetch.query.types):  # fmt: skip
+            row: list[object] = [None] * plan.width
+            for position, value in zip(fetch.positions, values, strict=True):
+                row[position] = value
+            rows.append(row)
+        tables.append(rows)
+    current = tables[0]
+    for step in plan.steps:
+        current = _join_step(current, tables[step.index], plan.fetches[step.index], step)
+    return current
+
+
+def _join_step(
+    left: list[list[object]], right: list[list[object]], fetch: SourceFetch, step: JoinStep
+) -> list[list[object]]:
+    index: dict[tuple[object, ...], list[list[object]]] = {}
+    if step.right_keys:
+        for row in right:
+            key = tuple(k(row) for k in step.right_keys)
+            if None not in key:  # NULL equals nothing
+                index.setdefault(key, []).append(row)
+    joined = []
+    for row in left:
+        if step.left_keys:
+            key = tuple(k(row) for k in step.left_keys)
+            candidates = [] if None in key else index.get(key, [])
+        else:
+            candidates = right
+        matched = False
+        for other in candidates:
+            merged = list(row)
+            for position in fetch.positions:
+                merged[position] = other[position]
+            if step.condition is None or step.condition(merged) is True:
+                joined.append(merged)
+                matched = True
+        if step.outer and not matched:
+            joined.append(list(row))
+    return joined
+
+
+def _insert(plan: InsertRows, backend: Backend) -> int:
+    entries = []
+    for row in plan.rows:
+        if plan.name_slot is None:
+            name = uuid.uuid4().hex
+        else:
+            name = row[plan.name_slot]
+            if not isinstance(name, str) or not name or "/" in name:
+                raise DataError(f"entry name (FILE) must be a non-empty text without '/': {name!r}")
+        values = {
+            attribute: value
+            for i, (attribute, value) in enumerate(zip(plan.attributes, row, strict=True))
+            if i != plan.name_slot
+        }
+        entries.append((name, values))
+    return backend.addentries(plan.directory, entries)
+
+
+def _rewrite(plan: RewriteEntries, backend: Backend) -> int:
+    # Materialised first: changing entries while their query still streams is not portable.
+    rows = list(backend.selectattr(plan.query.items, plan.query.condition, plan.query.types))
+    count = 0
+    for row in rows:
+        if plan.keep is not None and plan.keep(row) is not True:
+            continue
+        name = str(row[0])
+        if plan.values is None:
+            backend.rm_entry(plan.directory, name)
+        else:
+            backend.setattr(
+                f"{plan.directory}/{name}", {attr: value(row) for attr, value in plan.values}
+            )
+        count += 1
+    return count
+
+
+def _create(plan: CreateTable, backend: Backend) -> None:
+    backend.createdir(plan.directory)
+    for name, type_ in plan.attributes:
+        backend.addattr(plan.directory, name, type_)
+    for name in plan.not_null:
+        backend.constraint_add_not_null(plan.directory, name)
+    for columns in plan.unique:
+        backend.constraint_add_unique(plan.directory, columns)

@@ -1,0 +1,37 @@
+"""One SQL statement and its parameters -> the catalogue operation that executes it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from bookkeeping.jdbc_compat.ddl import translate_create, translate_drop
+from bookkeeping.jdbc_compat.dml import translate_delete, translate_insert, translate_update
+from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingError
+from bookkeeping.jdbc_compat.parsing import parse_statement
+from bookkeeping.jdbc_compat.plans import Plan
+from bookkeeping.jdbc_compat.schema import CatalogueSchema
+from bookkeeping.jdbc_compat.select import translate_select
+
+
+def translate(sql: str, params: Sequence[object], schema: CatalogueSchema) -> Plan | None:
+    """The plan for ``sql`` with ``params`` bound (None: nothing to do)."""
+    statement, count = parse_statement(sql)
+    if isinstance(params, str | bytes) or not isinstance(params, Sequence):
+        raise ProgrammingError("parameters must be a sequence (qmark paramstyle)")
+    if len(params) != count:
+        raise ProgrammingError(f"the statement has {count} parameters, {len(params)} were given")
+    if isinstance(statement, exp.Select):
+        return translate_select(statement, schema, params)
+    if isinstance(statement, exp.Insert):
+        return translate_insert(statement, schema, params)
+    if isinstance(statement, exp.Update):
+        return translate_update(statement, schema, params)
+    if isinstance(statement, exp.Delete):
+        return translate_delete(statement, schema, params)
+    if isinstance(statement, exp.Create):
+        return translate_create(statement, schema)
+    if isinstance(statement, exp.Drop):
+        return translate_drop(statement, schema)
+    raise NotSupportedError(f"{statement.key.upper()} statements are not supported")

@@ -1,0 +1,1 @@
+"""The production writer: job reports parsed, validated and recorded atomically."""

@@ -1,0 +1,30 @@
+"""Errors of the production writer and of the bookkeeping front-ends (codes 80-89)."""
+
+from __future__ import annotations
+
+from bookkeeping.errors import BookkeepingError
+
+
+class ReportConflict(BookkeepingError):
+    """A valid report contradicts what is recorded (an LFN of another job, an unknown input,
+    an undeclared event type); nothing of it was written."""
+
+    code = 80
+
+
+class BackendNotAvailable(BookkeepingError):
+    """The bookkeeping implementation asked for is not installed in this build."""
+
+    code = 81
+
+
+class ListingSyntaxError(BookkeepingError):
+    """A ``bk ls`` where-clause cannot be parsed or uses an unknown attribute."""
+
+    code = 82
+
+
+class WriterBusy(BookkeepingError):
+    """Another writer held the write lock for longer than the timeout; nothing was written."""
+
+    code = 83

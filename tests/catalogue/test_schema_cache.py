@@ -1,0 +1,104 @@
+"""Two Catalogue objects on one database behave like two server processes."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.errors import NoSuchAttribute, PermissionDenied
+
+
+@pytest.fixture
+def second(engine: Engine, catalogue: Catalogue) -> CatalogueSession:
+    return Catalogue(engine).session("root")
+
+
+def _count_statements(engine: Engine) -> list[str]:
+    statements: list[str] = []
+    sa.event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: statements.append(statement),
+    )
+    return statements
+
+
+def test_an_existing_attribute_costs_no_extra_round_trip(
+    root: CatalogueSession, engine: Engine
+) -> None:
+    root.createdir("/d")
+    root.addattr("/d", "x", "int")
+    root.addentry("/d/warm", {"x": 1}, extend=True)
+    statements = _count_statements(engine)
+    root.addentry("/d/e", {"x": 2}, extend=True)
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    others = [
+        s for s in statements if not s.lstrip().upper().startswith(("INSERT", "BEGIN", "SAVEPOINT"))
+    ]
+    assert len(inserts) == 1
+    assert others == [], others
+
+
+def test_attribute_added_elsewhere_is_found_on_a_cache_miss(
+    root: CatalogueSession, second: CatalogueSession
+) -> None:
+    root.createdir("/d")
+    assert second.listattr("/d") == []
+    second.addentry("/d/warm", {})  # caches /d in the second catalogue
+    root.addattr("/d", "x", "int")
+    second.addentry("/d/e", {"x": 5})
+    assert list(second.getattr("/d/e", ["x"])) == [("e", [5])]
+
+
+def test_attribute_removed_elsewhere_is_reloaded_after_the_error(
+    root: CatalogueSession, second: CatalogueSession
+) -> None:
+    root.createdir("/d")
+    root.addattr("/d", "x", "int")
+    root.addattr("/d", "y", "int")
+    second.addentry("/d/e", {"x": 1, "y": 2})
+    root.removeattr("/d", "y", force=True)
+    # second's cache still lists y: the statement fails, the schema reloads, the retry works
+    assert second.setattr("/d/e", {"x": 3}) == 1
+    with pytest.raises(NoSuchAttribute):
+        second.setattr("/d/e", {"y": 3})
+    assert list(second.getattr("/d/e", ["x"])) == [("e", [3])]
+
+
+def test_directory_recreated_elsewhere_is_reloaded(
+    root: CatalogueSession, second: CatalogueSession
+) -> None:
+    root.createdir("/d")
+    second.addentry("/d/old", {})
+    root.rmdir("/d", recursive=True)
+    root.createdir("/d")
+    root.addattr("/d", "x", "int")
+    second.addentry("/d/new", {"x": 1})
+    assert list(root.dir("/d")) == [("/d/new", "entry")]
+
+
+def test_acl_changes_elsewhere_apply_after_the_ttl(
+    engine: Engine, catalogue: Catalogue, root: CatalogueSession
+) -> None:
+    root.createdir("/d")
+    fresh = Catalogue(engine, cache_ttl=0).session("alice")
+    with pytest.raises(PermissionDenied):
+        fresh.addentry("/d/e", {})
+    root.acl_grant("/d", "alice", "rw")
+    fresh.addentry("/d/e", {})
+    root.acl_revoke("/d", "alice", "w")
+    with pytest.raises(PermissionDenied):
+        fresh.addentry("/d/f", {})
+
+
+def test_queries_see_attributes_added_elsewhere(
+    root: CatalogueSession, second: CatalogueSession
+) -> None:
+    root.createdir("/d")
+    second.addentry("/d/e", {})  # caches /d without the attribute
+    root.addattr("/d", "Size", "int")
+    root.setattr("/d/e", {"Size": 4})
+    assert list(second.selectattr(["/d:FILE", "/d:Size"], "/d:Size > 3")) == [("e", 4)]
+    assert list(second.find("/d", "Size = 4")) == ["/d/e"]

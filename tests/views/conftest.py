@@ -1,0 +1,1 @@
+from tests.catalogue_bookkeeping.conftest import pair  # noqa: F401  (the fixture)

@@ -1,0 +1,192 @@
+"""Views kept in real time: check equals a rebuild after any writes (concurrent writers
+too), differences are named, racing writers share one entry per combination, and a
+selection's round trips do not grow with the database."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping, CatalogueWriter
+from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.cli import main
+from bookkeeping.generator import generate_reports
+from bookkeeping.interface import DatasetPath, Level
+from bookkeeping.views import layout as V
+from bookkeeping.views.maintain import ensure_combination, ensure_view_layout
+from bookkeeping.views.rebuild import check, rebuild
+from bookkeeping.writer.model import JobReport
+from tests.catalogue_bookkeeping.conftest import Pair, fresh_pair
+from tests.conftest import BACKENDS
+
+
+def _shifted(reports: list[JobReport], writer: int) -> list[JobReport]:
+    """The reports of one concurrent writer: its own DIRAC ids and LFNs."""
+    if writer == 0:
+        return reports
+
+    def lfn(name: str) -> str:
+        return name.replace("/lhcb/", f"/lhcb/w{writer}/", 1)
+
+    return [
+        dataclasses.replace(
+            r,
+            dirac_job_id=r.dirac_job_id + writer * 1_000_000,
+            input_files=tuple(lfn(x) for x in r.input_files),
+            output_files=tuple(dataclasses.replace(f, lfn=lfn(f.lfn)) for f in r.output_files),
+        )
+        for r in reports
+    ]
+
+
+def _write_concurrently(pair: Pair, streams: list[list[JobReport]], batch: int) -> None:
+    errors: list[BaseException] = []
+
+    def run(reports: list[JobReport]) -> None:
+        try:
+            writer = CatalogueWriter(pair.engine)
+            for start in range(0, len(reports), batch):
+                writer.record_batch(reports[start : start + batch])
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in streams]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+
+
+@contextmanager
+def _session(pair: Pair) -> Iterator:
+    session = Catalogue(pair.engine).session("root")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    files=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+    writers=st.integers(1, 3),
+    batch=st.integers(1, 8),
+)
+def test_check_passes_after_random_writes_by_concurrent_writers(
+    backend: str, files: int, seed: int, writers: int, batch: int
+) -> None:
+    reports = list(generate_reports(files, seed))
+    with fresh_pair(backend) as pair:
+        _write_concurrently(pair, [_shifted(reports, w) for w in range(writers)], batch)
+        with _session(pair) as session:
+            assert check(session) == []
+        catalogue = pair.catalogue
+        total = catalogue.files(DatasetPath())
+        assert (
+            total.total_files == len(total.files) == len(list(catalogue.iter_files(DatasetPath())))
+        )
+        assert sum(v.files for v in catalogue.level_values(Level.CONFIG_NAME)) == total.total_files
+
+
+def test_check_names_each_difference_and_rebuild_repairs_them(pair: Pair) -> None:
+    reports = list(generate_reports(15, seed=5))
+    pair.catalogue_writer.record_batch(reports)
+    before = pair.catalogue.level_values(Level.FILE_TYPE)
+    with _session(pair) as session:
+        assert check(session) == []
+        entry = next(iter(session.selectattr([f"{V.ROOTTREE}:FILE", f"{V.ROOTTREE}:SHARD"])))
+        key, shard = entry
+        victim = next(iter(session.selectattr([f"{shard}:FILE"])))[0]
+        session.rm(f"{shard}/{victim}")
+        session.setattr(f"{V.ROOTTREE}/{key}", {"NBEVENTS": 123456789})
+        differences = check(session)
+        assert any(f"file {victim} is missing" in line for line in differences)
+        assert any(line.startswith(f"{key}: summary") for line in differences)
+        assert rebuild(session) > 0
+        assert check(session) == []
+    assert CatalogueBookkeeping(pair.engine).level_values(Level.FILE_TYPE) == before
+
+
+def test_racing_writers_share_one_entry_and_shard_per_combination(pair: Pair) -> None:
+    combo = V.Combination("LHCb", "Collision12", "Beam", "Real Data", 90000000, "RAW", "CERN")
+    with _session(pair) as session:
+        ensure_view_layout(session)
+    shards: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def race() -> None:
+        with _session(pair) as session:
+            barrier.wait()
+            shards.append(ensure_combination(session, combo, "Full stream"))
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(shards) == 4 and len(set(shards)) == 1
+    with _session(pair) as session:
+        assert len(list(session.selectattr([f"{V.ROOTTREE}:FILE"]))) == 1
+        claims = list(session.selectattr([f"{V.SHARD_CLAIMS}:NUMBER"]))
+        assert [int(n) for (n,) in claims] == [int(shards[0].removeprefix(V.SHARD_PREFIX))]
+
+
+def _statements(engine: sa.Engine, call) -> int:  # type: ignore[no-untyped-def]
+    count = 0
+
+    def counter(*_: object) -> None:
+        nonlocal count
+        count += 1
+
+    call()  # warm the catalogue's directory cache
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
+    return count
+
+
+def test_round_trips_per_selection_do_not_grow_with_the_database(pair: Pair) -> None:
+    reports = list(generate_reports(200, seed=9))
+    writer = pair.catalogue_writer
+    catalogue = CatalogueBookkeeping(pair.engine)
+    # One combination (real-data RAW files of one configuration), present from the start.
+    path = DatasetPath(config_name="LHCb", config_version="Collision12", file_type="RAW")
+
+    def select() -> None:
+        catalogue.files(path, limit=20)
+        catalogue.level_values(Level.PROCESSING_PASS, path)
+
+    writer.record_batch(reports[:50])
+    small_files = catalogue.files(path).total_files
+    small = _statements(pair.engine, select)
+    writer.record_batch(reports[50:])
+    assert catalogue.files(path).total_files > 2 * small_files
+    assert _statements(pair.engine, select) == small
+
+
+def test_views_cli_checks_and_rebuilds(pair: Pair) -> None:
+    pair.catalogue_writer.record_batch(list(generate_reports(6, seed=4)))
+    url = pair.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["views", "check", "--db", url])
+    assert result.exit_code == 0, result.output
+    with _session(pair) as session:
+        session.setattr(f"{V.ROOTTREE}/*", {"FILES": 999})
+    result = runner.invoke(main, ["views", "check", "--db", url])
+    assert result.exit_code == 1 and "summary" in result.output
+    result = runner.invoke(main, ["views", "rebuild", "--db", url])
+    assert result.exit_code == 0 and "Rebuilt" in result.output
+    assert runner.invoke(main, ["views", "check", "--db", url]).exit_code == 0

@@ -1,0 +1,146 @@
+"""Playwright drives the system Chromium through the physicists' flows on a live server.
+
+Chromium is the Debian package (``apt-get install chromium``; .ci/run installs it), never a
+``playwright install`` download. Screenshots of the main pages go to
+``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.webui.conftest import ALICE_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def live_url(catalogue_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, catalogue_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("the system Chromium is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_url: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=live_url, viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)  # fmt: skip
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_browse_to_a_dataset_page_through_download_and_open_a_file(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/")
+    _shot(page, "01-configurations")
+    # Walk the path: the first value of each level, down to the MC simulation's datasets.
+    page.get_by_role("link", name="MC", exact=True).click()
+    for _level in range(5):
+        page.locator("table.levels tbody tr").last.locator("a").click()
+    assert page.locator("h1").inner_text().startswith("Dataset")
+    _shot(page, "02-dataset")
+    page.get_by_label("Per page").fill("5")
+    page.get_by_role("button", name="Show").click()
+    pager = page.locator("nav.pager .position")
+    assert pager.inner_text().startswith("Page 1 of ")
+    total_pages = int(pager.inner_text().rsplit(" ", 1)[1])
+    assert total_pages > 1
+    page.get_by_role("link", name="Next →").click()
+    assert pager.inner_text() == f"Page 2 of {total_pages}"
+    assert page.locator("td.lfn").count() == 5
+    page.get_by_role("link", name="← Previous").click()
+    assert pager.inner_text() == f"Page 1 of {total_pages}"
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="LFNs (txt)").click()
+    target = tmp_path / "lfns.txt"
+    download_info.value.save_as(target)
+    lfns = target.read_text().splitlines()
+    files_total = int(page.locator(".totals dd").first.inner_text().replace("\u202f", ""))
+    assert len(lfns) == files_total and all(lfn.startswith("/lhcb/MC/") for lfn in lfns)
+
+    first_lfn = page.locator("td.lfn a").first
+    lfn = first_lfn.inner_text()
+    first_lfn.click()
+    assert page.locator("h1").inner_text() == lfn
+    assert page.get_by_role("heading", name="Replicas").is_visible()
+    _shot(page, "03-file")
+
+
+def test_search_from_the_header(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/browse")
+    page.get_by_label("Search files").fill("ALLSTREAMS")
+    page.get_by_role("button", name="Search").first.click()
+    assert "file" in page.locator(".summary").inner_text()
+    _shot(page, "04-search")
+
+
+def test_log_in_query_the_catalogue_and_the_secret_stays_hidden(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/catalogue/?path=/data")
+    page.get_by_role("link", name="Log in", exact=True).click()
+    page.get_by_label("User").fill("alice")
+    page.get_by_label("Password").fill(ALICE_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_text("Logged in as alice.").is_visible()
+    assert page.url.endswith("/catalogue/?path=/data")
+    _shot(page, "05-catalogue")
+    body = page.locator("main").inner_text()
+    assert "file000" in body and "secret" not in body
+    page.get_by_role("link", name="Next →").click()
+    assert "secret" not in page.locator("main").inner_text()
+
+    page.goto("/catalogue/?path=/data")
+    page.get_by_label("Condition (AMGA query language)").fill("Size >= 570 or Size > 900000")
+    page.get_by_role("button", name="Run query").click()
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 3
+    assert "secret" not in page.locator("main").inner_text()
+    _shot(page, "06-query")
+
+    page.get_by_label("Condition").fill("Size > > 10")
+    page.get_by_role("button", name="Run query").click()
+    marked = page.locator("pre.syntax mark")
+    assert marked.inner_text() == ">"
+    assert page.get_by_role("alert").is_visible()
+    _shot(page, "07-query-error")
+
+
+def test_layout_fits_a_phone(page) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/browse?configname=MC")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1
+    _shot(page, "08-phone")

@@ -1,0 +1,115 @@
+"""Serving for real: ``bk web serve`` and gunicorn as subprocesses, ``bk token``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.cli import main
+from bookkeeping.errors import ConfigError
+from webui import create_app
+from webui.tokens import user_for_token
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _fetch(url: str, timeout: float = 30.0) -> tuple[int, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status, response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def server_env(populated_url: str, tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "BK_DATABASE_URL": populated_url, "BK_DATA_DIR": str(tmp_path)}
+
+
+@contextmanager
+def _running(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    log = Path(env["BK_DATA_DIR"]) / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    except BaseException:
+        print(log.read_text())  # shown by pytest when the test fails
+        raise
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_bk_web_serve_serves_the_browser(server_env: dict[str, str]) -> None:
+    port = _free_port()
+    command = [str(BIN / "bk"), "web", "serve", "--port", str(port)]
+    with _running(command, server_env):
+        status, body = _fetch(f"http://127.0.0.1:{port}/browse")
+        assert status == 200 and "LHCb" in body
+
+
+def test_gunicorn_serves_the_app_factory(server_env: dict[str, str]) -> None:
+    port = _free_port()
+    command = [
+        str(BIN / "gunicorn"), "--workers", "2", "--graceful-timeout", "2",
+        "--bind", f"127.0.0.1:{port}", "webui:create_app()",
+    ]  # fmt: skip
+    with _running(command, server_env):
+        status, body = _fetch(f"http://127.0.0.1:{port}/api/v1/browse")
+        assert status == 200 and '"configname"' in body
+        # Both workers share the secret key file, so a session cookie works on either.
+        assert (Path(server_env["BK_DATA_DIR"]) / "web-secret-key").exists()
+
+
+def test_unknown_backend_is_refused_before_serving(server_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["web", "serve", "--backend", "oracle"], env=server_env)
+    assert result.exit_code == 2 and "'oracle' is not one of" in result.output
+    with pytest.raises(ConfigError, match="unknown BOOKKEEPING_BACKEND 'nosql'"):
+        create_app({"DATABASE_URL": "sqlite:///unused.sqlite", "SECRET_KEY": "k",
+                    "BOOKKEEPING_BACKEND": "nosql"})  # fmt: skip
+
+
+def test_bk_token_create_prints_a_working_token(engine, backend) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as connection:
+        connection.execute(users.insert().values(name="producer"))
+    runner = CliRunner()
+    result = runner.invoke(main, ["token", "create", "producer", "--db", backend.url])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert user_for_token(engine, token) == "producer"
+    revoked = runner.invoke(main, ["token", "revoke", "producer", "--db", backend.url])
+    assert revoked.exit_code == 0 and "Revoked 1 token" in revoked.output
+    assert user_for_token(engine, token) is None
+
+
+def test_bk_token_create_for_an_unknown_user_fails_clearly(populated_url: str) -> None:
+    result = CliRunner().invoke(main, ["token", "create", "nobody", "--db", populated_url])
+    assert result.exit_code == 1
+    assert "no such user: 'nobody'" in result.output

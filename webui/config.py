@@ -1,0 +1,70 @@
+"""Web UI settings: defaults, the project's ``BK_*`` settings, then explicit overrides.
+
+Keys (Flask config): ``DATABASE_URL``, ``BOOKKEEPING_BACKEND`` (``warehouse`` or
+``catalogue``), ``SECRET_KEY``, ``PAGE_SIZE``, ``MAX_PAGE_SIZE``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bookkeeping.config import load_settings
+from bookkeeping.errors import ConfigError
+
+DEFAULT_BACKEND = "warehouse"
+SECRET_KEY_FILENAME = "web-secret-key"
+SECRET_KEY_VARIABLE = "BK_WEB_SECRET_KEY"
+
+DEFAULTS: dict[str, Any] = {
+    "BOOKKEEPING_BACKEND": DEFAULT_BACKEND,
+    "PAGE_SIZE": 50,
+    "MAX_PAGE_SIZE": 1000,
+    "SEARCH_LIMIT": 100,
+    "RELATIVES_DEPTH": 3,
+    "CATALOGUE_PAGE_SIZE": 50,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+}
+
+
+def persistent_secret_key(data_dir: Path) -> str:
+    """A secret kept in the data directory, so that session cookies survive restarts and
+    are shared by every gunicorn worker; created (mode 0600) on first use."""
+    path = data_dir / SECRET_KEY_FILENAME
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def resolve_config(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = dict(DEFAULTS)
+    overrides = dict(overrides or {})
+    if "DATABASE_URL" not in overrides or "SECRET_KEY" not in overrides:
+        settings = load_settings({})
+        config["DATABASE_URL"] = settings.resolved_database_url
+        if os.environ.get(SECRET_KEY_VARIABLE):
+            config["SECRET_KEY"] = os.environ[SECRET_KEY_VARIABLE]
+        elif "SECRET_KEY" not in overrides:
+            config["SECRET_KEY"] = persistent_secret_key(settings.data_dir)
+    config.update(overrides)
+    if config["BOOKKEEPING_BACKEND"] not in ("warehouse", "catalogue"):
+        raise ConfigError(
+            f"unknown BOOKKEEPING_BACKEND {config['BOOKKEEPING_BACKEND']!r}; "
+            "use 'warehouse' or 'catalogue'"
+        )
+    return config

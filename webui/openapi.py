@@ -1,0 +1,112 @@
+"""The OpenAPI 3.1 document of the JSON API, generated from the page registrations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from bookkeeping import __version__
+from webui.pages import API_PREFIX, PageSpec, Param
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["status", "message", "details"],
+    "properties": {
+        "status": {"type": "integer", "description": "the HTTP status"},
+        "message": {"type": "string"},
+        "details": {"type": "object", "description": "e.g. code, parameter, problems"},
+    },
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_ERRORS = {
+    status: {"description": text, "content": _ERROR_CONTENT}
+    for status, text in (("400", "Bad parameter"), ("404", "Not found"), ("503", "Unavailable"))
+}
+
+
+def _parameter(param: Param) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": param.type}
+    if param.enum:
+        schema["enum"] = list(param.enum)
+    return {
+        "name": param.name,
+        "in": param.where,
+        "required": param.required or param.where == "path",
+        "description": param.description,
+        "schema": schema,
+    }
+
+
+def _openapi_rule(rule: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def _operation(spec: PageSpec) -> dict[str, Any]:
+    return {
+        "summary": spec.summary,
+        "operationId": spec.endpoint,
+        "parameters": [_parameter(param) for param in spec.params],
+        "responses": {
+            "200": {"description": "The page's data as JSON",
+                    "content": {"application/json": {"schema": {"type": "object"}}}},
+            **_ERRORS,
+        },
+    }  # fmt: skip
+
+
+JOBS_OPERATION: dict[str, Any] = {
+    "summary": "Record a job report (XML or JSON); needs an API token (bk token create USER)",
+    "operationId": "record_job",
+    "security": [{"token": []}],
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/xml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    },
+    "responses": {
+        "201": {"description": "Recorded: job id and number of files"},
+        "200": {"description": "Already recorded (same DIRAC job id): nothing written"},
+        "401": {"description": "Missing or unknown token"},
+        "409": {"description": "The report contradicts what is recorded"},
+        "415": {"description": "Neither XML nor JSON"},
+        "422": {"description": "Invalid report: details.problems lists every problem"},
+    },
+}
+
+
+def document(specs: Iterable[PageSpec]) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for spec in specs:
+        for method in spec.methods:
+            paths.setdefault(_openapi_rule(spec.rule), {})[method.lower()] = _operation(spec)
+    paths["/jobs"] = {"post": JOBS_OPERATION}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Bookkeeping web API",
+            "version": __version__,
+            "description": "The JSON twin of every page of the web UI: put /api/v1 in front "
+            "of a page's path. Errors have one shape: {status, message, details}.",
+        },
+        "servers": [{"url": API_PREFIX}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def openapi_blueprint(specs: list[PageSpec]) -> Blueprint:
+    blueprint = Blueprint("openapi", __name__)
+
+    @blueprint.get("/openapi.json")
+    def openapi() -> Response:
+        return jsonify(document(specs))
+
+    return blueprint
