@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
-from bookkeeping.backends import CATALOGUE_MODULE
+from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping
 from bookkeeping.cli import main
 from bookkeeping.generator import generate_reports
 from bookkeeping.scratch import ScratchDatabase
 from bookkeeping.warehouse.reader import WarehouseBookkeeping
 from bookkeeping.warehouse.tables import files, jobs
 from bookkeeping.writer.serialise import report_to_dict, report_to_json, report_to_xml
+from tests.catalogue_bookkeeping.conftest import add_root
 
 REPORTS = list(generate_reports(30, seed=3))
 
@@ -73,21 +72,23 @@ def test_ingest_of_good_reports_exits_zero_and_is_idempotent(
     assert _count(engine, jobs) == 1
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec(CATALOGUE_MODULE) is not None,
-    reason="the catalogue bookkeeping is installed; its own tests cover ingesting into it",
-)
-def test_ingest_into_the_catalogue_says_it_is_not_available_yet(
+def test_ingest_into_both_backends_records_the_same_files(
     backend: ScratchDatabase, engine: Engine, tmp_path: Path
 ) -> None:
-    path = tmp_path / "one.xml"
-    path.write_text(report_to_xml(REPORTS[0]))
-    result = CliRunner().invoke(
-        main, ["ingest", "--db", backend.url, "--backend", "catalogue", str(path)]
-    )
-    assert result.exit_code == 1
-    assert "catalogue bookkeeping is not available yet" in result.stderr
-    assert _count(engine, jobs) == 0
+    paths = []
+    for index, report in enumerate(REPORTS[:4]):
+        path = tmp_path / f"r{index}.xml"
+        path.write_text(report_to_xml(report))
+        paths.append(str(path))
+    add_root(engine)  # the catalogue user the writer acts as (bk init creates it)
+    result = CliRunner().invoke(main, ["ingest", "--db", backend.url, "--backend", "both", *paths])
+    assert result.exit_code == 0, result.output
+    assert "warehouse: 4 recorded, 0 duplicate, 0 failed" in result.stdout
+    assert "catalogue: 4 recorded, 0 duplicate, 0 failed" in result.stdout
+    lfn = REPORTS[3].output_files[0].lfn
+    from_catalogue = CatalogueBookkeeping(engine).file_by_lfn(lfn)
+    assert from_catalogue is not None
+    assert from_catalogue == WarehouseBookkeeping(engine).file_by_lfn(lfn)
 
 
 def test_ingest_without_schema_asks_for_bk_init(backend: ScratchDatabase, tmp_path: Path) -> None:
