@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
@@ -115,6 +116,12 @@ class WarehouseBookkeeping:
         self.engine = engine
         self._collation = _BINARY_COLLATION.get(engine.dialect.name)
 
+    def _connect(self) -> AbstractContextManager[Connection]:
+        """The one place where statements meet a database: everything else builds the
+        statements and shapes their rows. ``JdbcBookkeeping`` overrides it to run the same
+        statements through ``bookkeeping.jdbc_compat`` on the catalogue."""
+        return self.engine.connect()
+
     # --- helpers --------------------------------------------------------------------
 
     def _sortable(self, key: str, column: sa.ColumnElement) -> sa.ColumnElement:
@@ -142,7 +149,7 @@ class WarehouseBookkeeping:
         query = self._record_select(view)
         if where is not None:
             query = query.where(where)
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             return [_record(row) for row in connection.execute(query.select_from(view.source))]
 
     # --- dataset navigation ---------------------------------------------------------
@@ -159,7 +166,7 @@ class WarehouseBookkeeping:
             sa.func.coalesce(sa.func.sum(view["size"]), 0),
         ]
         query = sa.select(*group, *totals).where(*_path_filters(view, path)).group_by(*group)
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             rows = connection.execute(query.select_from(view.source)).all()
         values = [
             LevelValue(
@@ -200,7 +207,7 @@ class WarehouseBookkeeping:
             .offset(offset)
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             count, events, size = connection.execute(totals.select_from(totals_view.source)).one()
             records = [_record(r) for r in connection.execute(page.select_from(view.source))]
         return FilesPage(
@@ -221,7 +228,7 @@ class WarehouseBookkeeping:
             .where(*_path_filters(view, path))
             .order_by(*self._order(view, order_by, descending))
         )
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             for row in _stream(connection, query.select_from(view.source)):
                 yield _record(row)
 
@@ -248,7 +255,7 @@ class WarehouseBookkeeping:
         query = sa.select(file_params.c.value).where(
             file_params.c.file_id == file_id, file_params.c.name == name
         )
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             return connection.scalar(query)
 
     def file_parameters(self, file_id: int) -> tuple[Parameter, ...]:
@@ -265,14 +272,14 @@ class WarehouseBookkeeping:
             .where(known.c.name == where_name, known.c.value == where_value)
             .where(wanted.c.name == name)
         )
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             return tuple(sorted(connection.scalars(query)))
 
     # --- jobs -----------------------------------------------------------------------
 
     def job(self, job_id: int) -> JobRecord | None:
         # Read from jobs directly: a job may have written no file.
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             row = connection.execute(sa.select(jobs).where(jobs.c.job_id == job_id)).first()
             if row is None:
                 return None
@@ -300,18 +307,18 @@ class WarehouseBookkeeping:
         return self._parameters(job_params, job_params.c.job_id == job_id)
 
     def _parameters(self, table: sa.Table, where: sa.ColumnElement[bool]) -> tuple[Parameter, ...]:
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             rows = connection.execute(sa.select(table.c.name, table.c.value).where(where)).all()
         return tuple(sorted(Parameter(name, value) for name, value in rows))
 
     # --- provenance, replicas, quality ----------------------------------------------
 
     def ancestors(self, file_id: int, depth: int = 1) -> tuple[Relative, ...]:
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             return relatives(connection, file_id, depth, PARENTS)
 
     def descendants(self, file_id: int, depth: int = 1) -> tuple[Relative, ...]:
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             return relatives(connection, file_id, depth, CHILDREN)
 
     def replicas(self, file_id: int) -> tuple[Replica, ...]:
@@ -322,7 +329,7 @@ class WarehouseBookkeeping:
             replicas.c.status,
             replicas.c.replica,
         ).where(replicas.c.file_id == file_id)
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             rows = connection.execute(query).all()
         return tuple(sorted(Replica(*row) for row in rows))
 
@@ -330,7 +337,7 @@ class WarehouseBookkeeping:
         query = sa.select(quality_table.c.name, quality_table.c.value).where(
             quality_table.c.file_id == file_id
         )
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             rows = connection.execute(query).all()
         return tuple(sorted(QualityFlag(group, flag) for group, flag in rows))
 
@@ -361,7 +368,7 @@ class WarehouseBookkeeping:
         if lfn is None:
             query = query.limit(limit)
         found: list[FileRecord] = []
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             for row in _stream(connection, query.select_from(view.source)):
                 record = _record(row)
                 # LIKE ignores case on SQLite (and on case-insensitive MariaDB collations):
@@ -375,13 +382,13 @@ class WarehouseBookkeeping:
     def count_listing(self, query: ListingQuery) -> int:
         view = FileView()
         select = sa.select(sa.func.count()).where(*listing_filters(view, query))
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             return int(connection.scalar(select.select_from(view.source)))
 
     def iter_listing(self, query: ListingQuery) -> Iterator[ListedFile]:
         view = FileView()
         select = listing_select(view, query, self._sortable("lfn", view["lfn"]))
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             yield from group_locations(_stream(connection, select))
 
 
