@@ -225,6 +225,13 @@ class MDClient:
                 return True
             return False
 
+    def cancel(self) -> None:
+        """Ask the server to stop sending the current response (CAN); the rows already
+        sent still arrive and are read (or discarded by the next command) up to its end."""
+        with self._lock:
+            if not self._at_end and self._sock is not None:
+                self._send("\x18")
+
     def _send_command(self, command: str, *, expect_reply: bool = True) -> None:
         if "\n" in command:
             raise ValueError("a command is one line; quote values with newlines")

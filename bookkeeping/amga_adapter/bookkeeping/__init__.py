@@ -2,10 +2,13 @@
 
 ``CatalogueBookkeeping(engine)`` reads (``bookkeeping.interface.Bookkeeping``) and
 ``CatalogueWriter(engine)`` records job reports (``bookkeeping.interface.BookkeepingWriter``),
-both through catalogue sessions; the directory layout is in ``layout``.
+both through catalogue sessions; ``RemoteCatalogueBookkeeping(client)`` is the same reader
+over the AMGA protocol (an ``MDClient`` of a running ``bk amga serve``). The directory
+layout is in ``layout``.
 """
 
 from bookkeeping.amga_adapter.bookkeeping.reader import CatalogueBookkeeping
+from bookkeeping.amga_adapter.bookkeeping.remote import RemoteCatalogueBookkeeping
 from bookkeeping.amga_adapter.bookkeeping.writer import CatalogueWriter
 
-__all__ = ["CatalogueBookkeeping", "CatalogueWriter"]
+__all__ = ["CatalogueBookkeeping", "CatalogueWriter", "RemoteCatalogueBookkeeping"]

@@ -6,12 +6,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bookkeeping.amga_adapter.bookkeeping.layout import literal_list
-from bookkeeping.amga_adapter.session import CatalogueSession
+from bookkeeping.amga_adapter.bookkeeping.sessions import ReadSession
 
 IN_CHUNK = 500  # values per "in (...)" list
 
 
-def rows(session: CatalogueSession, items: Sequence[str], condition: str = "") -> list[tuple]:
+def rows(session: ReadSession, items: Sequence[str], condition: str = "") -> list[tuple]:
     """Every row of ``selectattr items condition`` (for small answers)."""
     stream = session.selectattr(list(items), condition)
     try:
@@ -23,7 +23,7 @@ def rows(session: CatalogueSession, items: Sequence[str], condition: str = "") -
 
 
 def chunked_rows(
-    session: CatalogueSession,
+    session: ReadSession,
     items: Sequence[str],
     reference: str,
     values: Sequence[int] | Sequence[str],
@@ -36,6 +36,6 @@ def chunked_rows(
         yield from rows(session, items, f"{reference} in {literal_list(chunk)}{extra}")
 
 
-def scalar(session: CatalogueSession, item: str, condition: str = "") -> Any:
+def scalar(session: ReadSession, item: str, condition: str = "") -> Any:
     found = rows(session, [item], condition)
     return found[0][0] if found else None

@@ -5,6 +5,10 @@ checks permissions and owns the tables). Where the query language has no word fo
 interface means (outer joins, missing values sorted last, SQL's three-valued logic over
 missing values) the rows are read with the query language and finished in Python
 (``evaluation``); dataset selections are served by the views when they are enabled.
+
+``CatalogueReader`` holds all of it and needs only a source of sessions
+(``sessions.LayoutSession``): ``CatalogueBookkeeping`` opens in-process catalogue sessions,
+``remote.RemoteCatalogueBookkeeping`` sessions over the AMGA protocol.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.engine import Engine
 
@@ -25,9 +30,9 @@ from bookkeeping.amga_adapter.bookkeeping.records import (
     rows_by,
     select_rows,
 )
+from bookkeeping.amga_adapter.bookkeeping.sessions import LayoutSession, ReadSession
 from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.errors import NoSuchAttribute, NoSuchEntry
-from bookkeeping.amga_adapter.session import CatalogueSession
+from bookkeeping.amga_adapter.errors import NoSuchAttribute, NoSuchEntry, PermissionDenied
 from bookkeeping.interface import (
     DatasetPath,
     FileOrder,
@@ -54,6 +59,9 @@ from bookkeeping.writer.model import (
     JOB_PARAMETER_RUN,
 )
 
+if TYPE_CHECKING:
+    from bookkeeping.amga_adapter.session import CatalogueSession
+
 DEFAULT_USER = "root"
 _LEVEL_KEYS = {
     Level.CONFIG_NAME: "config",
@@ -66,30 +74,42 @@ _LEVEL_KEYS = {
 }
 
 
-class CatalogueBookkeeping:
-    """Reads the catalogue layout of ``layout``; each call uses a session of its own."""
+class CatalogueReader:
+    """Reads the catalogue layout of ``layout``; each call uses a session of its own, from
+    ``_open_session`` (what subclasses provide)."""
 
-    def __init__(self, engine: Engine, *, user: str = DEFAULT_USER, views: bool = True) -> None:
+    def __init__(self, *, views: bool = True) -> None:
         """``views``: answer dataset selections from the roottree and its shards (kept by
         ``CatalogueWriter``); without them, from the bookkeeping directories."""
-        self.engine = engine
-        self.catalogue = Catalogue(engine)
-        self.user = user
         self.views = views
         self._layout_ready = False
 
+    def _open_session(self) -> LayoutSession:
+        raise NotImplementedError
+
     @contextmanager
-    def _session(self) -> Iterator[CatalogueSession]:
-        session = self.catalogue.session(self.user)
+    def _session(self) -> Iterator[ReadSession]:
+        session = self._open_session()
         try:
             if not self._layout_ready:
-                L.ensure_layout(session)  # an empty bookkeeping answers like an empty one
-                if self.views:
-                    ensure_view_layout(session)
+                self._ensure_layout(session)
                 self._layout_ready = True
             yield session
         finally:
             session.close()
+
+    def _ensure_layout(self, session: LayoutSession) -> None:
+        """An empty bookkeeping answers like an empty one: lay out what is missing. A user
+        who may not write at the top reads the layout as it is (what it may not read, its
+        queries refuse), so reading needs no write right."""
+        try:
+            L.ensure_layout(session)
+            if self.views:
+                # ensure_view_layout only calls layout.ensure_directory, which a
+                # LayoutSession serves.
+                ensure_view_layout(cast("CatalogueSession", session))
+        except PermissionDenied:
+            pass
 
     # --- dataset navigation ---------------------------------------------------------
 
@@ -219,10 +239,12 @@ class CatalogueBookkeeping:
                 if not _canonical_int(where_value):
                     return ()  # stored text is always str(int): nothing else can match
                 value = int(where_value)
+            # "is not null": only files holding the parameter, so a result never mixes
+            # NULL with empty values (which the AMGA wire cannot tell apart).
             found = rows(
                 session,
                 [f"{directory}:{wanted}"],
-                f"{directory}:{known} = {L.literal(value)}",
+                f"{directory}:{known} = {L.literal(value)} and {directory}:{wanted} is not null",
             )
         return tuple(sorted(str(v) for (v,) in found if v is not None))
 
@@ -309,7 +331,7 @@ class CatalogueBookkeeping:
             ]
         return tuple(sorted(relatives, key=lambda r: (r.depth, r.lfn)))
 
-    def _sites(self, session: CatalogueSession) -> list[str]:
+    def _sites(self, session: ReadSession) -> list[str]:
         listed = session.dir(L.REPLICAS)  # (absolute path, kind), sub-directories first
         return sorted(path.rsplit("/", 1)[-1] for path, kind in listed if kind == "collection")
 
@@ -376,7 +398,7 @@ class CatalogueBookkeeping:
         return listed
 
     def _available_copies(
-        self, session: CatalogueSession, condition: str
+        self, session: ReadSession, condition: str
     ) -> dict[int, list[tuple[str, str, str]]]:
         copies: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
         for site in self._sites(session):
@@ -404,6 +426,19 @@ class CatalogueBookkeeping:
                 on_tape="tape" in classes,
                 recalled=tuple(sorted(area for c, area, _ in copies if c == "recall")),
             )
+
+
+class CatalogueBookkeeping(CatalogueReader):
+    """The catalogue bookkeeping in this process: sessions of ``Catalogue(engine)``."""
+
+    def __init__(self, engine: Engine, *, user: str = DEFAULT_USER, views: bool = True) -> None:
+        super().__init__(views=views)
+        self.engine = engine
+        self.catalogue = Catalogue(engine)
+        self.user = user
+
+    def _open_session(self) -> LayoutSession:
+        return self.catalogue.session(self.user)
 
 
 def _by_lfn(record: FileRecord) -> tuple[str, int]:

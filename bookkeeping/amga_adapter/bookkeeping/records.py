@@ -12,7 +12,7 @@ from typing import Any
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import IN_CHUNK
-from bookkeeping.amga_adapter.session import CatalogueSession
+from bookkeeping.amga_adapter.bookkeeping.sessions import ReadSession
 from bookkeeping.interface import DATA_QUALITY_GROUP, DatasetPath, FileRecord
 
 _F, _P, _J, _JP, _T = L.FILES, L.FILE_PARAMS, L.JOBS, L.JOB_PARAMS, L.TYPE_PARAMS
@@ -122,7 +122,7 @@ def _and(*conditions: str) -> str:
     return " and ".join(f"({c})" for c in conditions if c)
 
 
-def quality_of(session: CatalogueSession, condition: str) -> dict[int, str]:
+def quality_of(session: ReadSession, condition: str) -> dict[int, str]:
     """The data-quality flag of the files meeting ``condition`` (a record condition)."""
     items = [f"{_F}:FILE_ID", f"{L.QUALITY_PARAMS}:Flag"]
     where = _and(
@@ -134,7 +134,7 @@ def quality_of(session: CatalogueSession, condition: str) -> dict[int, str]:
     return {int(file_id): flag for file_id, flag in session.selectattr(items, where)}
 
 
-def select_rows(session: CatalogueSession, condition: str, *, modifiers: str = "") -> Iterator[Row]:
+def select_rows(session: ReadSession, condition: str, *, modifiers: str = "") -> Iterator[Row]:
     """The rows of the files meeting ``condition``, streamed (quality read first)."""
     quality = quality_of(session, condition)
     where = _and(JOINS, condition)
@@ -143,7 +143,7 @@ def select_rows(session: CatalogueSession, condition: str, *, modifiers: str = "
 
 
 def rows_by(
-    session: CatalogueSession, key: str, values: Iterable[int] | Iterable[str]
+    session: ReadSession, key: str, values: Iterable[int] | Iterable[str]
 ) -> list[Row]:
     """The rows whose ``key`` (``fileid`` or ``lfn``) is one of ``values``."""
     wanted = sorted(set(values))  # type: ignore[type-var]
