@@ -107,7 +107,8 @@ def _star_table(expression: exp.Expression) -> str | None:
 
 
 def bound(node: exp.Expression | None, params: Sequence[object], clause: str) -> int | None:
-    """The value of LIMIT/OFFSET: a non-negative integer literal or parameter."""
+    """The value of LIMIT/OFFSET: a non-negative integer literal or parameter (a negative
+    LIMIT means none)."""
     if node is None:
         return None
     reject_unknown_args(node, {"expression", "this"}, clause)
@@ -122,6 +123,10 @@ def bound(node: exp.Expression | None, params: Sequence[object], clause: str) ->
         number = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise ProgrammingError(f"{clause} needs an integer, got {value!r}") from None
+    if clause == "LIMIT" and number < 0 and not isinstance(value, float | bool):
+        # SQLite's meaning (the dialect we parse): no limit. SQLAlchemy writes an OFFSET
+        # without a LIMIT as LIMIT -1 OFFSET n.
+        return None
     if isinstance(value, float | bool) or number < 0:
         raise ProgrammingError(f"{clause} needs a non-negative integer, got {value!r}")
     return number

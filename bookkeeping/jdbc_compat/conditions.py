@@ -61,7 +61,10 @@ class QueryLanguageWriter:
             raise Untranslatable("aggregate inside an expression")
         check_args(node)
         if isinstance(node, exp.Column):
-            return self.resolve(node).ref
+            column = self.resolve(node)
+            if column.virtual:
+                raise Untranslatable(f"{column.attribute} is computed by a view")
+            return column.ref
         if isinstance(node, exp.Literal):
             return self._literal(node)
         if isinstance(node, exp.Placeholder):
@@ -70,6 +73,8 @@ class QueryLanguageWriter:
             raise Untranslatable(node.key)  # the language has no NULL, casts or CASE
         if isinstance(node, exp.DPipe | exp.Escape):
             raise Untranslatable(node.key)  # nor concatenation, nor LIKE ... ESCAPE
+        if isinstance(node, exp.Exists):
+            raise Untranslatable(node.key)  # nor subqueries: a semi-join in Python
         if isinstance(node, exp.Paren):
             return f"({self.write(node.this)})"
         if isinstance(node, exp.And | exp.Or):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bookkeeping.errors import BookkeepingError
@@ -9,6 +10,7 @@ from bookkeeping.jdbc_compat.connection import Connection
 from bookkeeping.jdbc_compat.errors_map import to_dbapi
 from bookkeeping.jdbc_compat.exceptions import InterfaceError
 from bookkeeping.jdbc_compat.local import LocalBackend
+from bookkeeping.jdbc_compat.views import View
 
 if TYPE_CHECKING:
     from bookkeeping.amga_adapter.catalogue import Catalogue
@@ -22,6 +24,7 @@ def connect(
     user: str = DEFAULT_USER,
     password: str | None = None,
     base_directory: str = "/",
+    views: Mapping[str, View] | None = None,
 ) -> Connection:
     """Open a connection.
 
@@ -29,14 +32,15 @@ def connect(
     catalogue, a :class:`Catalogue` already open in this process, or
     ``amga://user:password@host:port/base-dir`` for a catalogue server. In-process, ``user``
     is trusted unless ``password`` is given (then it is checked); tables are the directories
-    under ``base_directory`` (for ``amga://``, the URL's path).
+    under ``base_directory`` (for ``amga://``, the URL's path). ``views``: read-only views
+    by table name (``bookkeeping.jdbc_compat.views``), also settable as ``Connection.views``.
     """
     try:
         if isinstance(dsn, str) and dsn.split(":", 1)[0] in {"amga", "amgas"}:
             from bookkeeping.jdbc_compat.remote import connect_remote
 
-            return Connection(connect_remote(dsn, password=password))
-        return Connection(_local(dsn, user, password, base_directory))
+            return Connection(connect_remote(dsn, password=password), views)
+        return Connection(_local(dsn, user, password, base_directory), views)
     except BookkeepingError as exc:
         raise to_dbapi(exc) from exc
 

@@ -4,7 +4,7 @@ rollback; reads before it see committed data)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from bookkeeping.errors import BookkeepingError
 from bookkeeping.jdbc_compat import exceptions, executor
@@ -14,6 +14,7 @@ from bookkeeping.jdbc_compat.errors_map import to_dbapi
 from bookkeeping.jdbc_compat.exceptions import InterfaceError
 from bookkeeping.jdbc_compat.plans import Plan
 from bookkeeping.jdbc_compat.schema_cache import CachedSchema
+from bookkeeping.jdbc_compat.views import View
 
 
 class Connection:
@@ -28,9 +29,12 @@ class Connection:
     ProgrammingError = exceptions.ProgrammingError
     NotSupportedError = exceptions.NotSupportedError
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, views: Mapping[str, View] | None = None) -> None:
         self._backend = backend
-        self._schema = CachedSchema(backend)
+        # Read-only views by table name (bookkeeping.jdbc_compat.views); a DB-API extension,
+        # like the views a database defines. They shadow directories of the same name.
+        self.views: dict[str, View] = dict(views or {})
+        self._schema = CachedSchema(backend, self.views)
         self.closed = False
 
     def cursor(self) -> Cursor:

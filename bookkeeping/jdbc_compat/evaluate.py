@@ -108,17 +108,25 @@ class PythonCompiler:
         slot: Callable[[ResolvedColumn], int],
         params: Sequence[object],
         aggregate: Callable[[exp.AggFunc], Evaluator] | None = None,
+        subquery: Callable[[exp.Exists, PythonCompiler], Evaluator] | None = None,
     ) -> None:
         self.resolve = resolve
         self.slot = slot
         self.params = params
         # Inside a grouped expression (COALESCE(SUM(x), 0)): how an aggregate is read.
         self.aggregate = aggregate
+        # How an EXISTS subquery is tested (a semi-join the statement reads first); None
+        # where a statement cannot read one (UPDATE, DELETE).
+        self.subquery = subquery
 
     def compile(self, node: exp.Expression) -> Evaluator:  # noqa: C901 - one branch per node
         if isinstance(node, exp.AggFunc) and self.aggregate is not None:
             return self.aggregate(node)  # its arguments are checked where it is compiled
         check_args(node)
+        if isinstance(node, exp.Exists):
+            if self.subquery is None:
+                raise unsupported(node)
+            return self.subquery(node, self)
         if isinstance(node, exp.Column):
             index = self.slot(self.resolve(node))
             return lambda row: row[index]

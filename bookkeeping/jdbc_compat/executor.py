@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bookkeeping.jdbc_compat.backend import Backend
 from bookkeeping.jdbc_compat.exceptions import DataError, NotSupportedError
+from bookkeeping.jdbc_compat.fetch import MAX_RESTRICTED_KEYS, Restriction
 from bookkeeping.jdbc_compat.plans import (
     CreateTable,
     DeleteEntries,
@@ -19,7 +20,6 @@ from bookkeeping.jdbc_compat.plans import (
     ResultColumn,
     RewriteEntries,
     SelectRows,
-    SourceFetch,
     UpdateEntries,
 )
 
@@ -43,11 +43,15 @@ def run(plan: Plan | None, backend: Backend) -> Outcome:
     if plan is None:
         return Outcome()
     if isinstance(plan, SelectRows):
+        for semijoin in plan.semijoins:
+            semijoin.load(backend)
         rows = backend.selectattr(plan.query.items, plan.query.condition, plan.query.types)
         if plan.pipeline is not None:
             rows = plan.pipeline.run(rows)
         return Outcome(rows=iter(rows), columns=plan.columns)
     if isinstance(plan, JoinRows):
+        for semijoin in plan.semijoins:
+            semijoin.load(backend)
         return Outcome(rows=iter(plan.pipeline.run(_joined(plan, backend))), columns=plan.columns)
     if isinstance(plan, InsertRows):
         return Outcome(rowcount=_insert(plan, backend))
@@ -76,25 +80,34 @@ def run(plan: Plan | None, backend: Backend) -> Outcome:
 
 def _joined(plan: JoinRows, backend: Backend) -> list[list[object]]:
     """The joined rows (each a list laid out as the plan's columns; NULL where a LEFT JOIN
-    found nothing). Every table is read whole (after its own conditions)."""
-    tables = []
-    for fetch in plan.fetches:
-        rows = []
-        for values in backend.selectattr(fetch.query.items, fetch.query.condition,
-                                         fetch.query.types):  # fmt: skip
-            row: list[object] = [None] * plan.width
-            for position, value in zip(fetch.positions, values, strict=True):
-                row[position] = value
-            rows.append(row)
-        tables.append(rows)
-    current = tables[0]
+    found nothing). Each part is read when its turn comes, so that it can be restricted to
+    the keys the rows so far hold."""
+    current = list(plan.fetches[0].rows(backend, plan.width))
     for step in plan.steps:
-        current = _join_step(current, tables[step.index], plan.fetches[step.index], step)
+        if not current:
+            return []  # nothing to join to, inner or outer
+        fetch = plan.fetches[step.index]
+        right = list(fetch.rows(backend, plan.width, _restriction(current, step)))
+        current = _join_step(current, right, fetch.slots, step)
     return current
 
 
+def _restriction(current: list[list[object]], step: JoinStep) -> Restriction:
+    """Read only the joined table's rows whose key the rows so far hold, when they hold few."""
+    for key, column in step.restrict:
+        evaluate = step.left_keys[key]
+        values = {value for row in current if (value := evaluate(row)) is not None}
+        if len(values) > MAX_RESTRICTED_KEYS:
+            return None
+        try:
+            return column, sorted(values)  # type: ignore[type-var]
+        except TypeError:  # values of mixed types: any order will do
+            return column, list(values)
+    return None
+
+
 def _join_step(
-    left: list[list[object]], right: list[list[object]], fetch: SourceFetch, step: JoinStep
+    left: list[list[object]], right: list[list[object]], slots: tuple[int, ...], step: JoinStep
 ) -> list[list[object]]:
     index: dict[tuple[object, ...], list[list[object]]] = {}
     if step.right_keys:
@@ -112,7 +125,7 @@ def _join_step(
         matched = False
         for other in candidates:
             merged = list(row)
-            for position in fetch.positions:
+            for position in slots:
                 merged[position] = other[position]
             if step.condition is None or step.condition(merged) is True:
                 joined.append(merged)

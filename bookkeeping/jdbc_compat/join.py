@@ -1,12 +1,17 @@
-"""Self-joins and LEFT JOINs, which the query language cannot say (it names a directory once
-and joins inner only): every table is fetched with one ``selectattr`` holding the conditions
-that concern it alone, the rows are joined in Python (hash joins on the equalities of each ON
-clause), and the usual pipeline finishes the statement.
+"""Joins the query language cannot say, computed in Python: self-joins (it names a
+directory once), LEFT JOINs (it joins inner only) and the views only Python reads.
 
-A WHERE term about one table is pushed into that table's fetch unless the table is the
+The statement's *core* - the FROM table and every table INNER JOINed to it on conditions
+about the core alone, each directory once - is read by one ``selectattr``: the catalogue
+joins and filters it. Every other table is read on its own (with the conditions that concern
+it alone) when its turn comes, restricted to the keys the rows joined so far hold when they
+are few (``fetch.py``), and hash-joined on the equalities of its ON clause; then the usual
+pipeline finishes the statement.
+
+A WHERE term about one part is pushed into that part's fetch unless a table in it is the
 NULL-supplying side of a LEFT JOIN (there it must see the NULLs the join adds); an ON term
 about the joined table alone filters that table before the join, which is the same for inner
-and left joins.
+and left joins. An inner join's ON terms are WHERE terms, so the core's go with the WHERE's.
 """
 
 from __future__ import annotations
@@ -20,13 +25,26 @@ from bookkeeping.jdbc_compat.clauses import JoinStep
 from bookkeeping.jdbc_compat.conditions import QueryLanguageWriter
 from bookkeeping.jdbc_compat.evaluate import Evaluator, PythonCompiler
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError
+from bookkeeping.jdbc_compat.fetch import (
+    Fetch,
+    PartitionFetch,
+    TableFetch,
+    UnfoldFetch,
+    is_partition,
+    unfold_slot,
+)
 from bookkeeping.jdbc_compat.literals import Untranslatable
 from bookkeeping.jdbc_compat.schema import ENTRY_NAME
-from bookkeeping.jdbc_compat.scope import ResolvedColumn
+from bookkeeping.jdbc_compat.scope import ResolvedColumn, Scope, Source
 from bookkeeping.jdbc_compat.select import SelectStatement
+from bookkeeping.jdbc_compat.types import base_type
+from bookkeeping.jdbc_compat.views import NameValueTable, PartitionedTable
+
+_INTEGERS = frozenset({"int", "integer", "bigint", "smallint"})
+_TEXTS = frozenset({"varchar", "varchar2", "char", "text"})
 
 
-class _Columns:
+class Layout:
     """The joined row's layout: one slot per column used, in first-use order."""
 
     def __init__(self) -> None:
@@ -38,83 +56,196 @@ class _Columns:
         return self.columns.index(column)
 
 
-def _sources_of(term: exp.Expression, statement: SelectStatement) -> set[str]:
+def sources_of(term: exp.Expression, scope: Scope) -> set[str]:
     subquery = term.find(exp.Select)
     if subquery is not None:
-        raise NotSupportedError(f"subqueries are not supported: {term.sql()[:60]}")
-    return {statement.scope.column(c).source for c in term.find_all(exp.Column)}
+        raise NotSupportedError(f"subqueries are not supported here: {term.sql()[:60]}")
+    return {scope.column(c).source for c in term.find_all(exp.Column)}
+
+
+def _core(scope: Scope, steps: list[JoinStep]) -> set[int]:
+    """The sources one ``selectattr`` reads: the FROM table and the tables INNER JOINed on
+    conditions about these alone, each directory once, none read by Python only."""
+    first = scope.sources[0]
+    core = {0}
+    if first.view is not None:
+        return core
+    names = {first.name}
+    directories = {first.directory}
+    for step in steps:
+        source = scope.sources[step.index]
+        if step.outer or source.view is not None or source.directory in directories:
+            continue
+        used = set().union(*(sources_of(term, scope) for term in step.on))
+        if used <= names | {source.name}:
+            core.add(step.index)
+            names.add(source.name)
+            directories.add(source.directory)
+    return core
 
 
 def join_in_python(statement: SelectStatement, steps: list[JoinStep]) -> plans.JoinRows:
     scope = statement.scope
-    layout = _Columns()
-    compiler = PythonCompiler(scope.column, layout.slot, statement.params)
+    layout = Layout()
+    compiler = statement.python_compiler(scope.column, layout.slot)
     writer = QueryLanguageWriter(scope.column, statement.params)
     names = [source.name for source in scope.sources]
-    pushed: dict[str, list[str]] = {name: [] for name in names}
+    core = _core(scope, steps)
+    parts = [sorted(core)] + [[step.index] for step in steps if step.index not in core]
+    part_of = {names[i]: p for p, members in enumerate(parts) for i in members}
+    pushed: list[list[exp.Expression]] = [[] for _ in parts]
     nullable = {names[step.index] for step in steps if step.outer}
 
-    def push(term: exp.Expression, source: str) -> bool:
+    def push(term: exp.Expression, part: int) -> bool:
         try:
-            pushed[source].append(writer.write(term))
+            writer.write(term)
         except Untranslatable:
             return False
+        pushed[part].append(term)
         return True
 
     residual = []
-    for term in statement.conjuncts:  # the WHERE terms (ON terms stay with their join)
-        sources = _sources_of(term, statement)
-        only = next(iter(sources)) if len(sources) == 1 else None
-        if only is None or only in nullable or not push(term, only):
+    core_on = [term for step in steps if step.index in core for term in step.on]
+    for term in statement.conjuncts + core_on:
+        if term.find(exp.Select) is not None:  # EXISTS: a semi-join over the joined rows
             residual.append(term)
-    join_steps = [_step(step, names, statement, compiler, push) for step in steps]
+            continue
+        sources = sources_of(term, scope)
+        used = {part_of[source] for source in sources}
+        if len(used) == 1 and not sources & nullable and push(term, used.pop()):
+            continue
+        residual.append(term)
+    join_steps = []
+    for step in steps:
+        if step.index not in core:
+            earlier = {names[i] for members in parts[: part_of[names[step.index]]] for i in members}
+            join_steps.append(
+                _step(step, part_of, earlier, scope, compiler, lambda t, p: push(t, p))
+            )
     pipeline = statement.pipeline(compiler, residual)
     for source in scope.sources:  # every table yields rows, even if none of its columns is used
         if not any(column.source == source.name for column in layout.columns):
             layout.slot(scope.column(exp.column(ENTRY_NAME, source.name)))
-    fetches = []
-    for source in scope.sources:
-        positions = [i for i, c in enumerate(layout.columns) if c.source == source.name]
-        columns = [layout.columns[i] for i in positions]
-        query = plans.CatalogueQuery(
-            tuple(c.ref for c in columns),
-            " and ".join(pushed[source.name]),
-            tuple(c.type_code for c in columns),
+    fetches = tuple(
+        build_fetch(
+            [scope.sources[i] for i in members],
+            layout,
+            pushed[p],
+            writer,
+            scope,
+            statement.params,
         )
-        fetches.append(plans.SourceFetch(query, tuple(positions)))
-    return plans.JoinRows(
-        tuple(fetches), tuple(join_steps), len(layout.columns), statement._columns(), pipeline
+        for p, members in enumerate(parts)
     )
+    return plans.JoinRows(
+        fetches,
+        tuple(join_steps),
+        len(layout.columns),
+        statement._columns(),
+        pipeline,
+        tuple(statement.semijoins),
+    )
+
+
+def build_fetch(
+    sources: list[Source],
+    layout: Layout,
+    terms: list[exp.Expression],
+    writer: QueryLanguageWriter,
+    scope: Scope,
+    params: object,
+) -> Fetch:
+    """How ``sources`` (the core, or one table) are read into their slots of ``layout``."""
+    wanted = {source.name for source in sources}
+    positions = [i for i, c in enumerate(layout.columns) if c.source in wanted]
+    columns = [layout.columns[i] for i in positions]
+    view = sources[0].view
+    if isinstance(view, PartitionedTable):
+        real = [(p, c) for p, c in zip(positions, columns, strict=True) if not is_partition(c)]
+        return PartitionFetch(
+            sources[0].directory,
+            tuple(c for _, c in real),
+            tuple(p for p, _ in real),
+            tuple(p for p, c in zip(positions, columns, strict=True) if is_partition(c)),
+            tuple(terms),
+            scope.column,
+            params,  # type: ignore[arg-type]
+        )
+    condition = " and ".join(writer.write(term) for term in terms)
+    if isinstance(view, NameValueTable):
+        slots: dict[str, list[int]] = {}
+        for position, column in zip(positions, columns, strict=True):
+            slots.setdefault(unfold_slot(column), []).append(position)
+        key_type = sources[0].attributes[0][1]
+        return UnfoldFetch(
+            sources[0].directory,
+            view,
+            key_type,
+            {slot: tuple(found) for slot, found in slots.items()},
+            condition,
+        )
+    query = plans.CatalogueQuery(
+        tuple(c.ref for c in columns), condition, tuple(c.type_code for c in columns)
+    )
+    return TableFetch(query, tuple(positions))
 
 
 def _step(
     step: JoinStep,
-    names: list[str],
-    statement: SelectStatement,
+    part_of: dict[str, int],
+    earlier: set[str],
+    scope: Scope,
     compiler: PythonCompiler,
-    push: Callable[[exp.Expression, str], bool],
+    push: Callable[[exp.Expression, int], bool],
 ) -> plans.JoinStep:
-    joined = names[step.index]
-    earlier = set(names[: step.index])
+    joined = scope.sources[step.index].name
     left_keys: list[Evaluator] = []
     right_keys: list[Evaluator] = []
+    restrict: list[tuple[int, ResolvedColumn]] = []
     others = []
     for term in step.on:
-        sources = _sources_of(term, statement)
-        if sources == {joined} and push(term, joined):
+        sources = sources_of(term, scope)
+        if sources == {joined} and push(term, part_of[joined]):
             continue
-        sides = _equality_sides(term, statement, joined, earlier)
-        if sides is not None:
-            left_keys.append(compiler.compile(sides[0]))
-            right_keys.append(compiler.compile(sides[1]))
-        else:
+        sides = _equality_sides(term, scope, joined, earlier)
+        if sides is None:
             others.append(term)
+            continue
+        right_column = _restrictable(sides, scope)
+        if right_column is not None:
+            restrict.append((len(left_keys), right_column))
+        left_keys.append(compiler.compile(sides[0]))
+        right_keys.append(compiler.compile(sides[1]))
     condition = compiler.compile(exp.and_(*others)) if others else None
-    return plans.JoinStep(step.index, step.outer, tuple(left_keys), tuple(right_keys), condition)
+    return plans.JoinStep(
+        part_of[joined],
+        step.outer,
+        tuple(left_keys),
+        tuple(right_keys),
+        condition,
+        tuple(restrict),
+    )
+
+
+def _family(type_code: str) -> str:
+    kind = base_type(type_code)
+    return "int" if kind in _INTEGERS else "text" if kind in _TEXTS else kind
+
+
+def _restrictable(
+    sides: tuple[exp.Expression, exp.Expression], scope: Scope
+) -> ResolvedColumn | None:
+    """The joined side's column when the right table may be read as ``column in (left
+    values)``: a stored attribute compared with a value of the same kind (the catalogue
+    would convert a literal of another kind to the attribute's type; the hash join does not)."""
+    left, right = (scope.column(side) for side in sides)  # type: ignore[arg-type]
+    if right.virtual or left.virtual:
+        return None
+    return right if _family(left.type_code) == _family(right.type_code) else None
 
 
 def _equality_sides(
-    term: exp.Expression, statement: SelectStatement, joined: str, earlier: set[str]
+    term: exp.Expression, scope: Scope, joined: str, earlier: set[str]
 ) -> tuple[exp.Expression, exp.Expression] | None:
     """(earlier side, joined side) of ``a.x = b.y`` joining ``joined`` to earlier tables."""
     if not isinstance(term, exp.EQ):
@@ -122,8 +253,8 @@ def _equality_sides(
     left, right = term.left, term.right
     if not isinstance(left, exp.Column) or not isinstance(right, exp.Column):
         return None
-    left_source = statement.scope.column(left).source
-    right_source = statement.scope.column(right).source
+    left_source = scope.column(left).source
+    right_source = scope.column(right).source
     if left_source == joined and right_source in earlier:
         return right, left
     if right_source == joined and left_source in earlier:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bookkeeping.jdbc_compat.evaluate import Evaluator
 from bookkeeping.jdbc_compat.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from bookkeeping.jdbc_compat.fetch import Fetch
+    from bookkeeping.jdbc_compat.scope import ResolvedColumn
+    from bookkeeping.jdbc_compat.subquery import SemiJoin
 
 
 @dataclass(frozen=True)
@@ -29,40 +35,37 @@ class SelectRows:
     columns: tuple[ResultColumn, ...]
     # Work left to Python over the fetched rows, None when the catalogue does it all.
     pipeline: Pipeline | None = None
-
-
-@dataclass(frozen=True)
-class SourceFetch:
-    """One table of a join done in Python: its ``selectattr`` and where each of its items
-    goes in the joined row."""
-
-    query: CatalogueQuery
-    positions: tuple[int, ...]
+    # EXISTS subqueries the pipeline tests: read first (subquery.py).
+    semijoins: tuple[SemiJoin, ...] = ()
 
 
 @dataclass(frozen=True)
 class JoinStep:
     """Join ``fetches[index]`` to the rows so far: equal ``left_keys``/``right_keys`` (a hash
-    join), then ``condition``; an outer join keeps unmatched rows with NULLs."""
+    join), then ``condition``; an outer join keeps unmatched rows with NULLs. ``restrict``:
+    (key number, joined column) pairs by which the joined table may be read as ``column in
+    (the left rows' values)``."""
 
     index: int
     outer: bool
     left_keys: tuple[Evaluator, ...]
     right_keys: tuple[Evaluator, ...]
     condition: Evaluator | None
+    restrict: tuple[tuple[int, ResolvedColumn], ...] = ()
 
 
 @dataclass(frozen=True)
 class JoinRows:
-    """A SELECT over a self-join or a LEFT JOIN, which the query language cannot say: each
-    table is fetched on its own (with the conditions that concern it alone) and joined in
-    Python, then the pipeline runs over the joined rows."""
+    """A SELECT the query language cannot join (a self-join, a LEFT JOIN, a view Python
+    reads): the core and every other table are fetched on their own (with the conditions
+    that concern them alone) and joined in Python, then the pipeline runs over the rows."""
 
-    fetches: tuple[SourceFetch, ...]
+    fetches: tuple[Fetch, ...]
     steps: tuple[JoinStep, ...]
     width: int
     columns: tuple[ResultColumn, ...]
     pipeline: Pipeline
+    semijoins: tuple[SemiJoin, ...] = ()
 
 
 @dataclass(frozen=True)

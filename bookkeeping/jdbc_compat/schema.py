@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingError
 
@@ -15,6 +15,9 @@ from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingErr
 # characters, dots and dashes, then a colon and an attribute name.
 _PATH = re.compile(r"/|/?[\w.\-]+(/[\w.\-]+)*/?")
 _ATTRIBUTE = re.compile(r"[^\W\d]\w*")
+
+if TYPE_CHECKING:
+    from bookkeeping.jdbc_compat.views import View
 
 ENTRY_NAME = "FILE"  # the catalogue's entry-name pseudo-attribute
 ENTRY_TYPE = "entry"  # its type code (compares equal to ROWID)
@@ -30,6 +33,11 @@ class CatalogueSchema(Protocol):
     def attributes(self, directory: str) -> list[tuple[str, str]]:
         """(name, catalogue type) of each attribute of an absolute directory path."""
         ...
+
+
+def views_of(schema: CatalogueSchema) -> Mapping[str, View]:
+    """The views defined on the connection (a schema without any has none)."""
+    return getattr(schema, "views", None) or {}
 
 
 def match_name(wanted: str, candidates: Iterable[str]) -> str | None:

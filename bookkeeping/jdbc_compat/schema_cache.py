@@ -4,12 +4,16 @@ connection (dropped after DDL and rollback, and re-read once when a name is not 
 from __future__ import annotations
 
 from bookkeeping.jdbc_compat.backend import Backend
+from bookkeeping.jdbc_compat.views import View
 
 
 class CachedSchema:
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, views: dict[str, View] | None = None) -> None:
         self.backend = backend
         self.base_directory = backend.base_directory
+        # The connection's views (docs/jdbc_compat.md, "Views"): the same dict object as
+        # ``Connection.views``, so views defined after connecting apply at once.
+        self.views: dict[str, View] = views if views is not None else {}
         self._directories: list[str] | None = None
         self._attributes: dict[str, list[tuple[str, str]]] = {}
         self.fresh = True  # nothing read from the cache since the last refresh

@@ -14,7 +14,24 @@ from bookkeeping.jdbc_compat.schema import (
     match_name,
     reference,
     table_directory,
+    views_of,
 )
+from bookkeeping.jdbc_compat.views import (
+    NameValueTable,
+    PartitionedTable,
+    RenamedTable,
+    find_view,
+    view_directory,
+)
+
+# Node meta set by the view rewrite (pivot.py): a table that is this directory, and a column
+# that is this attribute (bypassing SQL name matching, which a parameter named like a view
+# column, e.g. ``Name``, would confuse).
+DIRECTORY_META = "jdbc_directory"
+ATTRIBUTE_META = "jdbc_attribute"
+
+# ResolvedColumn.virtual: values a view computes rather than an attribute holds.
+NAME, VALUE, PARTITION = "name", "value", "partition"
 
 
 def unsupported(node: exp.Expression, context: str = "") -> NotSupportedError:
@@ -60,6 +77,7 @@ class ResolvedColumn:
     attribute: str
     type_code: str
     source: str = ""  # the table alias it came through (tells a self-join's sides apart)
+    virtual: str = ""  # NAME, VALUE or PARTITION: computed by a view, no attribute holds it
 
     @property
     def ref(self) -> str:
@@ -70,21 +88,68 @@ class ResolvedColumn:
 class Source:
     name: str  # the alias, or the table name as written
     directory: str
-    attributes: tuple[tuple[str, str], ...]
+    attributes: tuple[tuple[str, str], ...]  # (SQL column, type), in ``*`` order
+    # SQL column -> attribute where they differ (a view), or -> "" for a virtual column
+    renames: tuple[tuple[str, str], ...] = ()
+    view: NameValueTable | PartitionedTable | None = None  # read by a Python fetch
 
     def attribute(self, wanted: str) -> ResolvedColumn | None:
         types = dict(self.attributes)
         found = match_name(wanted, types)
         if found is not None:
-            return ResolvedColumn(self.directory, found, types[found], self.name)
+            renames = dict(self.renames)
+            attribute = renames.get(found, found)
+            if attribute:
+                return ResolvedColumn(self.directory, attribute, types[found], self.name)
+            return ResolvedColumn(
+                self.directory, found, types[found], self.name, virtual=self._virtual(found)
+            )
         if wanted.upper() == ENTRY_NAME:
             return ResolvedColumn(self.directory, ENTRY_NAME, ENTRY_TYPE, self.name)
         return None
 
+    def _virtual(self, column: str) -> str:
+        if isinstance(self.view, PartitionedTable):
+            return PARTITION
+        assert isinstance(self.view, NameValueTable)
+        return NAME if column == self.view.name_column else VALUE
+
     def columns(self) -> list[ResolvedColumn]:
-        return [
-            ResolvedColumn(self.directory, name, kind, self.name) for name, kind in self.attributes
-        ]
+        found = [self.attribute(name) for name, _kind in self.attributes]
+        return [column for column in found if column is not None]
+
+
+def view_source(schema: CatalogueSchema, name: str, view: object) -> Source:
+    """The source of a view table read as such (not rewritten by pivot.py)."""
+    directory = view_directory(schema.base_directory, view)  # type: ignore[arg-type]
+    if isinstance(view, RenamedTable):
+        types = dict(schema.attributes(directory))
+        attributes = []
+        for column, attribute in view.columns:
+            if attribute not in types:
+                raise ProgrammingError(f"view {name}: {directory} has no attribute {attribute}")
+            attributes.append((column, types[attribute]))
+        return Source(name, directory, tuple(attributes), tuple(view.columns))
+    if isinstance(view, NameValueTable):
+        key_column, key_attribute = view.key
+        key_type = dict(schema.attributes(directory)).get(key_attribute)
+        if key_type is None:
+            raise ProgrammingError(f"view {name}: {directory} has no attribute {key_attribute}")
+        attributes = (
+            (key_column, key_type),
+            (view.name_column, view.value_type),
+            (view.value_column, view.value_type),
+        )
+        renames = ((key_column, key_attribute), (view.name_column, ""), (view.value_column, ""))
+        return Source(name, directory, attributes, renames, view)
+    assert isinstance(view, PartitionedTable)
+    attributes = ((view.partition_column, view.partition_type),) + tuple(
+        (column, kind) for column, _attribute, kind in view.columns
+    )
+    renames = ((view.partition_column, ""),) + tuple(
+        (column, attribute) for column, attribute, _kind in view.columns
+    )
+    return Source(name, directory, attributes, renames, view)
 
 
 def table_name(table: exp.Expression, context: str) -> str:
@@ -100,16 +165,30 @@ def table_name(table: exp.Expression, context: str) -> str:
 
 
 class Scope:
-    def __init__(self, schema: CatalogueSchema, tables: list[exp.Expression]) -> None:
+    def __init__(
+        self,
+        schema: CatalogueSchema,
+        tables: list[exp.Expression],
+        outer: Scope | None = None,
+    ) -> None:
+        """``outer``: the enclosing statement's scope, for a correlated subquery."""
+        self.schema = schema
+        self.outer = outer
         self.sources: list[Source] = []
+        views = views_of(schema)
         for table in tables:
             name = table_name(table, "FROM")
             alias = table.args.get("alias")
             if alias is not None and alias.args.get("columns"):
                 raise unsupported(alias, "FROM")
-            directory = table_directory(schema, name)
             if any(source.name == table.alias_or_name for source in self.sources):
                 raise ProgrammingError(f"table name {table.alias_or_name} is used twice")
+            directory = table.meta.get(DIRECTORY_META)
+            view = None if directory else find_view(views, name)
+            if view is not None:
+                self.sources.append(view_source(schema, table.alias_or_name, view))
+                continue
+            directory = directory or table_directory(schema, name)
             attributes = tuple(schema.attributes(directory))
             self.sources.append(Source(table.alias_or_name, directory, attributes))
 
@@ -119,11 +198,19 @@ class Scope:
         directories = [source.directory for source in self.sources]
         return len(set(directories)) != len(directories)
 
+    @property
+    def has_python_source(self) -> bool:
+        """A table only Python can read (a name/value view unfolded, a partitioned view)."""
+        return any(source.view is not None for source in self.sources)
+
     def source(self, name: str) -> Source:
         found = match_name(name, [source.name for source in self.sources])
         if found is None:
             raise ProgrammingError(f"no such table in this statement: {name}")
         return next(source for source in self.sources if source.name == found)
+
+    def has_source(self, name: str) -> bool:
+        return match_name(name, [source.name for source in self.sources]) is not None
 
     def column(self, node: exp.Column) -> ResolvedColumn:
         if node.args.get("db") or node.args.get("catalog"):
@@ -131,12 +218,23 @@ class Scope:
         if not isinstance(node.this, exp.Identifier):
             raise unsupported(node)
         name = node.name
+        attribute = node.meta.get(ATTRIBUTE_META)
+        if attribute is not None:
+            source = self.source(node.table)
+            kind = dict(self.schema.attributes(source.directory)).get(attribute)
+            if kind is None:
+                raise ProgrammingError(f"no such attribute: {source.directory}:{attribute}")
+            return ResolvedColumn(source.directory, attribute, kind, source.name)
         if node.table:
+            if self.outer is not None and not self.has_source(node.table):
+                return self.outer.column(node)
             found = self.source(node.table).attribute(name)
             if found is None:
                 raise ProgrammingError(f"no such column: {node.table}.{name}")
             return found
         matches = [m for s in self.sources if (m := s.attribute(name)) is not None]
+        if not matches and self.outer is not None:
+            return self.outer.column(node)
         if not matches:
             raise ProgrammingError(f"no such column: {name}")
         if len(matches) > 1:

@@ -3,8 +3,8 @@ over the fetched rows for whatever the query language cannot say exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
@@ -21,9 +21,11 @@ from bookkeeping.jdbc_compat.evaluate import Evaluator, PythonCompiler
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingError
 from bookkeeping.jdbc_compat.literals import Untranslatable
 from bookkeeping.jdbc_compat.pipeline import Aggregate, Composite, Pipeline, SortKey
+from bookkeeping.jdbc_compat.pivot import rewrite_views
 from bookkeeping.jdbc_compat.plans import CatalogueQuery, JoinRows, ResultColumn, SelectRows
 from bookkeeping.jdbc_compat.schema import ENTRY_NAME, CatalogueSchema, reference
 from bookkeeping.jdbc_compat.scope import ResolvedColumn, Scope, unsupported
+from bookkeeping.jdbc_compat.subquery import SemiJoin, semi_join
 from bookkeeping.jdbc_compat.types import base_type
 
 _SELECT_ARGS = {"expressions", "from_", "joins", "where", "group", "order", "limit", "offset"}
@@ -56,12 +58,15 @@ def translate_select(
     node: exp.Select, schema: CatalogueSchema, params: Sequence[object]
 ) -> SelectRows | JoinRows:
     reject_unknown_args(node, _SELECT_ARGS | {"distinct"}, "SELECT")
+    node = rewrite_views(node, schema, params)
     distinct = node.args.get("distinct")
     if distinct is not None and (distinct.args.get("on") or distinct.expressions):
         raise unsupported(distinct, "SELECT")
     scope, steps = from_scope(node, schema)
     where = node.args.get("where")
-    python_join = scope.repeats_a_directory or any(step.outer for step in steps)
+    python_join = (
+        scope.repeats_a_directory or scope.has_python_source or any(step.outer for step in steps)
+    )
     join_terms = [] if python_join else [term for step in steps for term in step.on]
     conjuncts = (conjuncts_of(where.this) if where else []) + join_terms
     items = [Item(e, n, a) for e, n, a in select_items(node.expressions, scope)]
@@ -134,6 +139,17 @@ class SelectStatement:
     distinct: bool
     limit: int | None
     offset: int | None
+    semijoins: list[SemiJoin] = field(default_factory=list)  # EXISTS subqueries, read first
+
+    def python_compiler(
+        self, resolve: Callable[[exp.Column], ResolvedColumn], slot: Callable[[ResolvedColumn], int]
+    ) -> PythonCompiler:
+        def subquery(node: exp.Exists, compiler: PythonCompiler) -> Evaluator:
+            semijoin, evaluator = semi_join(node, self.scope, self.params, compiler)
+            self.semijoins.append(semijoin)
+            return evaluator
+
+        return PythonCompiler(resolve, slot, self.params, subquery=subquery)
 
     @property
     def aggregated(self) -> bool:
@@ -279,7 +295,7 @@ class SelectStatement:
                 fetched.append(column)
             return fetched.index(column)
 
-        compiler = PythonCompiler(recorder.resolve, slot, self.params)
+        compiler = self.python_compiler(recorder.resolve, slot)
         pushed, residual = [], []
         for conjunct in self.conjuncts:
             try:
@@ -295,7 +311,7 @@ class SelectStatement:
             " and ".join(pushed),
             tuple(column.type_code for column in fetched),
         )
-        return SelectRows(query, self._columns(), pipeline)
+        return SelectRows(query, self._columns(), pipeline, tuple(self.semijoins))
 
     def pipeline(self, compiler: PythonCompiler, residual: list[exp.Expression]) -> Pipeline:
         """Filter by ``residual``, then group, project, order, DISTINCT, OFFSET/LIMIT."""
@@ -413,7 +429,9 @@ def _composite(expression: exp.Expression, compiler: PythonCompiler) -> Composit
         index = len(values) - 1
         return lambda row: values[index]
 
-    inner = PythonCompiler(compiler.resolve, compiler.slot, compiler.params, aggregate=read)
+    inner = PythonCompiler(
+        compiler.resolve, compiler.slot, compiler.params, aggregate=read, subquery=compiler.subquery
+    )
     return Composite(aggregates, values, inner.compile(expression))
 
 

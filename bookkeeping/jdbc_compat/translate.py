@@ -11,8 +11,9 @@ from bookkeeping.jdbc_compat.dml import translate_delete, translate_insert, tran
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingError
 from bookkeeping.jdbc_compat.parsing import parse_statement
 from bookkeeping.jdbc_compat.plans import Plan
-from bookkeeping.jdbc_compat.schema import CatalogueSchema
+from bookkeeping.jdbc_compat.schema import CatalogueSchema, views_of
 from bookkeeping.jdbc_compat.select import translate_select
+from bookkeeping.jdbc_compat.views import refuse_write
 
 
 def translate(sql: str, params: Sequence[object], schema: CatalogueSchema) -> Plan | None:
@@ -24,6 +25,7 @@ def translate(sql: str, params: Sequence[object], schema: CatalogueSchema) -> Pl
         raise ProgrammingError(f"the statement has {count} parameters, {len(params)} were given")
     if isinstance(statement, exp.Select):
         return translate_select(statement, schema, params)
+    _refuse_view_targets(statement, schema)
     if isinstance(statement, exp.Insert):
         return translate_insert(statement, schema, params)
     if isinstance(statement, exp.Update):
@@ -35,3 +37,12 @@ def translate(sql: str, params: Sequence[object], schema: CatalogueSchema) -> Pl
     if isinstance(statement, exp.Drop):
         return translate_drop(statement, schema)
     raise NotSupportedError(f"{statement.key.upper()} statements are not supported")
+
+
+def _refuse_view_targets(statement: exp.Expression, schema: CatalogueSchema) -> None:
+    """Views are read-only: a write or DDL naming one would reach the directory behind it."""
+    views = views_of(schema)
+    if not views:
+        return
+    for table in statement.find_all(exp.Table):
+        refuse_write(views, table.name, statement.key.upper())

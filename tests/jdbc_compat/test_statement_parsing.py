@@ -99,10 +99,23 @@ def test_parameters_must_be_a_sequence() -> None:
         translate("SELECT JOB_ID FROM jobs WHERE CONFIGNAME = ?", "x", BOOKKEEPING)  # type: ignore[arg-type]
 
 
-def test_limit_must_be_a_non_negative_integer() -> None:
-    for bad in (-1, "x", 1.5):
+def test_limit_must_be_an_integer() -> None:
+    for bad in ("x", 1.5):
         with pytest.raises(ProgrammingError, match="LIMIT"):
             translate("SELECT JOB_ID FROM jobs LIMIT ?", (bad,), BOOKKEEPING)
+    with pytest.raises(ProgrammingError, match="OFFSET"):
+        translate("SELECT JOB_ID FROM jobs LIMIT 5 OFFSET ?", (-1,), BOOKKEEPING)
+
+
+def test_a_negative_limit_means_no_limit_as_in_sqlite() -> None:
+    # SQLAlchemy's SQLite dialect writes an OFFSET without a LIMIT as LIMIT -1 OFFSET n.
+    plan = translate(
+        "SELECT JOB_ID FROM jobs ORDER BY JOB_ID LIMIT ? OFFSET ?", (-1, 2), BOOKKEEPING
+    )
+    assert isinstance(plan, SelectRows)
+    assert "limit" not in plan.query.condition
+    assert plan.pipeline is not None and plan.pipeline.offset == 2
+    assert plan.pipeline.limit is None
 
 
 def test_binary_parameters_are_not_supported() -> None:
