@@ -3,9 +3,9 @@ available in this build (reported as such, never replaced by another path).
 
 A path lights up by itself when its code lands: the protocol path needs
 ``bookkeeping.amga_adapter.bookkeeping.RemoteCatalogueBookkeeping(client)`` (the catalogue
-bookkeeping over an ``MDClient``), the jdbc_compat path needs
-``bookkeeping.jdbc_compat.bookkeeping.JdbcBookkeeping(connection)`` (the bookkeeping's SQL
-run through a jdbc_compat connection).
+bookkeeping over an ``MDClient``). The jdbc_compat path is ``JdbcBookkeeping(connection)``:
+the warehouse reader's SQL run through a jdbc_compat connection on the catalogue
+bookkeeping's directories.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from bookkeeping.backends import open_bookkeeping
 from bookkeeping.errors import BookkeepingError
 from bookkeeping.interface import Bookkeeping
+from bookkeeping.jdbc_compat.bookkeeping import JdbcBookkeeping
 
 
 class PathNotAvailable(Exception):
@@ -41,7 +42,6 @@ ACCESS_PATHS = (
 
 _HOOKS = {
     "protocol": ("bookkeeping.amga_adapter.bookkeeping", "RemoteCatalogueBookkeeping"),
-    "jdbc_compat": ("bookkeeping.jdbc_compat.bookkeeping", "JdbcBookkeeping"),
 }
 
 
@@ -71,10 +71,13 @@ def open_path(
     try:
         if name in ("warehouse", "catalogue"):
             return open_bookkeeping(engine, name)
+        if name == "jdbc_compat":
+            if jdbc is None:
+                raise PathNotAvailable("no jdbc_compat connection for the jdbc_compat path")
+            return JdbcBookkeeping(jdbc())
         factory = _hook(name)
-        connect = client if name == "protocol" else jdbc
-        if connect is None:
+        if client is None:
             raise PathNotAvailable(f"no connection for the {name} path")
-        return factory(connect())
+        return factory(client())
     except (BookkeepingError, ImportError) as exc:
         raise PathNotAvailable(f"{type(exc).__name__}: {exc}") from exc
