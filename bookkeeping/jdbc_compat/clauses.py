@@ -117,6 +117,12 @@ def bound(node: exp.Expression | None, params: Sequence[object], clause: str) ->
         value = parameter(value_node, params)
     elif isinstance(value_node, exp.Literal) and not value_node.is_string:
         value = value_node.this
+    elif (
+        isinstance(value_node, exp.Neg)
+        and isinstance(value_node.this, exp.Literal)
+        and not value_node.this.is_string
+    ):
+        value = "-" + value_node.this.this
     else:
         raise unsupported(value_node, clause)
     try:

@@ -2,7 +2,7 @@
 
 The subquery reads one table (a directory or a view). Its WHERE terms are either about that
 table alone - pushed into its fetch, or evaluated in Python on its rows - or correlations
-``t.column = <expression over the outer statement>``. The table is read once, before the
+``<expression over t> = <expression over the outer statement>``. The table is read once, before the
 statement's rows, into the set of its correlation keys; EXISTS then tests an outer row's key
 against that set (an uncorrelated EXISTS tests whether the set is empty). Anything else -
 joins, grouping, LIMIT in the subquery, a correlation other than an equality - raises
@@ -34,7 +34,7 @@ class SemiJoin:
 
     fetch: Fetch
     width: int
-    key_slots: tuple[int, ...]
+    inner_keys: tuple[Evaluator, ...]
     keep: Evaluator | None
     keys: set[tuple[object, ...]] = field(default_factory=set)
 
@@ -43,7 +43,7 @@ class SemiJoin:
             key
             for row in self.fetch.rows(backend, self.width)
             if (self.keep is None or self.keep(row) is True)
-            and None not in (key := tuple(row[slot] for slot in self.key_slots))
+            and None not in (key := tuple(evaluate(row) for evaluate in self.inner_keys))
         }
 
 
@@ -60,8 +60,6 @@ def semi_join(
         raise unsupported(node, "WHERE")
     reject_unknown_args(select, {"expressions", "from_", "where"}, "an EXISTS subquery")
     select = rewrite_views(select, outer.schema, params)
-    if select.args.get("joins"):
-        raise NotSupportedError(f"a join inside a subquery is not supported: {select.sql()[:60]}")
     from_ = select.args.get("from_")
     if from_ is None:
         raise NotSupportedError("a subquery without FROM is not supported")
@@ -72,7 +70,7 @@ def semi_join(
     writer = QueryLanguageWriter(local.column, params)
     pushed: list[exp.Expression] = []
     residual: list[exp.Expression] = []
-    key_slots: list[int] = []
+    inner_keys: list[Evaluator] = []
     outer_keys: list[Evaluator] = []
     where = select.args.get("where")
     for term in conjuncts_of(where.this) if where is not None else []:
@@ -90,13 +88,13 @@ def semi_join(
             raise NotSupportedError(
                 f"correlated subquery condition other than inner = outer: {term.sql()[:60]}"
             )
-        key_slots.append(layout.slot(local.column(sides[0])))
+        inner_keys.append(inner.compile(sides[0]))
         outer_keys.append(compiler.compile(sides[1]))
     keep = inner.compile(exp.and_(*residual)) if residual else None
     if not layout.columns:  # read something, so that the rows are counted
         layout.slot(local.column(exp.column(ENTRY_NAME, source.name)))
     fetch = build_fetch([source], layout, pushed, writer, local, params)
-    semijoin = SemiJoin(fetch, len(layout.columns), tuple(key_slots), keep)
+    semijoin = SemiJoin(fetch, len(layout.columns), tuple(inner_keys), keep)
 
     def exists(row: Sequence[object]) -> bool:
         key = tuple(evaluate(row) for evaluate in outer_keys)
@@ -115,14 +113,18 @@ def _is_local(column: exp.Column, local: Scope) -> bool:
     return True
 
 
-def _correlation(term: exp.Expression, local: Scope) -> tuple[exp.Column, exp.Expression] | None:
-    """(inner column, outer expression) of ``inner.column = outer expression``."""
+def _correlation(
+    term: exp.Expression, local: Scope
+) -> tuple[exp.Expression, exp.Expression] | None:
+    """(inner side, outer side) of ``<expression over the subquery's table> = <expression
+    over the outer statement>``."""
     if not isinstance(term, exp.EQ):
         return None
     for inner, other in ((term.left, term.right), (term.right, term.left)):
+        inner_columns = list(inner.find_all(exp.Column))
         if (
-            isinstance(inner, exp.Column)
-            and _is_local(inner, local)
+            inner_columns
+            and all(_is_local(c, local) for c in inner_columns)
             and not any(_is_local(c, local) for c in other.find_all(exp.Column))
         ):
             return inner, other

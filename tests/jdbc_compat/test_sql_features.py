@@ -103,6 +103,43 @@ QUERIES: list[tuple[str, tuple[Any, ...]]] = [
     ),
     ("SELECT job_id, COALESCE(SUM(size), 0) + 1 FROM files GROUP BY job_id", ()),
     ("SELECT name || '@' || job_id FROM files WHERE name LIKE '%!_%' ESCAPE '!' OR size > 0", ()),
+    # The inner-joined core is one selectattr; a LEFT JOIN of a repeated table after it.
+    (
+        "SELECT f.name, j.config, k.version FROM files f JOIN jobs j ON j.job_id = f.job_id "
+        "LEFT JOIN jobs k ON k.job_id = f.job_id AND k.prio > ? WHERE f.size > 100 "
+        "ORDER BY f.name",
+        (1,),
+    ),
+    (
+        "SELECT f.name, g.name FROM files f LEFT JOIN files g ON g.job_id = f.job_id "
+        "AND g.file_id <> f.file_id JOIN jobs j ON j.job_id = f.job_id ORDER BY 1, 2",
+        (),
+    ),
+    ("SELECT name, size FROM files ORDER BY size DESC, name LIMIT -1 OFFSET 2", ()),
+    # EXISTS: a semi-join, correlated or not, negated, beside a LEFT JOIN.
+    (
+        "SELECT j.config FROM jobs j WHERE EXISTS "
+        "(SELECT * FROM files f WHERE f.job_id = j.job_id AND f.size > ?)",
+        (150,),
+    ),
+    (
+        "SELECT name FROM files f WHERE NOT EXISTS (SELECT 1 FROM jobs j "
+        "WHERE j.job_id = f.job_id AND j.version LIKE 'v%')",
+        (),
+    ),
+    ("SELECT name FROM files WHERE EXISTS (SELECT * FROM jobs WHERE prio > 2)", ()),
+    ("SELECT name FROM files WHERE EXISTS (SELECT * FROM jobs WHERE prio > 5)", ()),
+    (
+        "SELECT f.name, j.config FROM files f LEFT JOIN jobs j ON j.job_id = f.job_id "
+        "WHERE f.q IS NOT NULL OR EXISTS (SELECT * FROM jobs k WHERE k.job_id = f.job_id "
+        "AND k.prio IS NULL) ORDER BY f.name",
+        (),
+    ),
+    (
+        "SELECT job_id, COUNT(*) FROM files f WHERE EXISTS (SELECT * FROM jobs j "
+        "WHERE j.job_id + 0 = f.job_id) GROUP BY job_id ORDER BY job_id",
+        (),
+    ),
 ]
 
 

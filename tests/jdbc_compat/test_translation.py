@@ -84,6 +84,36 @@ def test_ambiguous_unqualified_column_is_a_programming_error() -> None:
         ("SELECT JOB_ID FROM jobs WHERE JOB_ID BETWEEN SYMMETRIC 9 AND 3", "BETWEEN"),
         ("SELECT JOB_ID FROM jobs WHERE JOB_ID = ALL (1)", "ALL"),
         ("SELECT JOB_ID FROM jobs WHERE JOB_ID IS NOT DISTINCT FROM 1", "NULLSAFEEQ"),
+        (
+            "SELECT JOB_ID FROM jobs j WHERE EXISTS (SELECT * FROM files f JOIN jobs k "
+            "ON k.JOB_ID = f.JOB_ID WHERE f.JOB_ID = j.JOB_ID)",
+            "JOINS is not supported in an EXISTS subquery",
+        ),
+        (
+            "SELECT JOB_ID FROM jobs j WHERE EXISTS (SELECT * FROM files f "
+            "WHERE f.JOB_ID > j.JOB_ID)",
+            "correlated subquery condition",
+        ),
+        (
+            "SELECT JOB_ID FROM jobs j WHERE EXISTS (SELECT * FROM files f "
+            "WHERE f.JOB_ID = j.JOB_ID LIMIT 1)",
+            "LIMIT",
+        ),
+        (
+            "SELECT JOB_ID FROM jobs j WHERE EXISTS (SELECT f.JOB_ID FROM files f "
+            "GROUP BY f.JOB_ID)",
+            "GROUP",
+        ),
+        (
+            "SELECT j.JOB_ID FROM jobs j LEFT JOIN files f ON EXISTS (SELECT * FROM files g "
+            "WHERE g.JOB_ID = j.JOB_ID)",
+            "subqueries",
+        ),
+        (
+            "UPDATE jobs SET CONFIGNAME = 'x' WHERE EXISTS "
+            "(SELECT * FROM files WHERE files.JOB_ID = jobs.JOB_ID)",
+            "EXISTS",
+        ),
     ],
 )
 def test_unsupported_constructs_are_named(sql: str, construct: str | None) -> None:
