@@ -9,6 +9,7 @@ A result abandoned half-way is cancelled (CAN) and its rest discarded.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import TypeVar
 from bookkeeping.amga_adapter import errors as catalogue_errors
 from bookkeeping.amga_adapter.client import CommandException, ConnectionLost, MDClient
 from bookkeeping.amga_adapter.errors import CatalogueError
+from bookkeeping.amga_adapter.query.errors import QueryError, QuerySyntaxError, QueryTypeError
 from bookkeeping.errors import BookkeepingError, DatabaseUnavailable
 
 T = TypeVar("T")
@@ -38,6 +40,21 @@ def _catalogue_errors() -> dict[int, type[CatalogueError]]:
 # Catalogue errors travel as their code (amga_adapter/errors.py): raise the same class here,
 # so callers catch NoSuchEntry or PermissionDenied whichever side of the wire they are on.
 _BY_CODE = _catalogue_errors()
+_QUERY_ERRORS = {cls.code: cls for cls in (QueryError, QuerySyntaxError, QueryTypeError)}
+_PLACE = re.compile(r" \(line (\d+), column (\d+)\)")
+
+
+def _query_error(error_class: type[QueryError], message: str) -> QueryError:
+    """A query error as the engine raised it; the server sent its message whole (problem,
+    place, excerpt with caret), so that message is kept rather than formatted again."""
+    error = error_class.__new__(error_class)
+    BookkeepingError.__init__(error, message)
+    place = _PLACE.search(message)
+    error.problem = message[: place.start()] if place else message
+    error.text = ""  # not sent back by the server; the excerpt is in the message
+    error.line, error.column = (int(place[1]), int(place[2])) if place else (1, 1)
+    error.position = 0
+    return error
 
 
 class RemoteLink:
@@ -103,7 +120,10 @@ class _Translated:
             error_class = _BY_CODE.get(exc.code)
             if error_class is not None:
                 raise error_class(exc.server_message) from exc
-            return  # a query error, a protocol error: the server's code and words as they are
+            query_error = _QUERY_ERRORS.get(exc.code)
+            if query_error is not None:
+                raise _query_error(query_error, exc.server_message) from exc
+            return  # a protocol error: the server's code and words as they are
         if isinstance(exc, OSError):
             raise RemoteCatalogueUnavailable(
                 f"cannot reach {self.link.where} for {self.what}: {exc}"

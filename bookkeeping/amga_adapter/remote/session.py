@@ -82,12 +82,21 @@ class RemoteSession:
         items = list(items)
         nodes = parse_select_items(items)  # a syntax error is the same QuerySyntaxError
         columns = [self._column(node) for node in nodes]
+        counted: dict[tuple[str, str], int] = {}
+        sent = list(items)
+        if any(_aggregated(node) for node in nodes):
+            # A grouped query: one more aggregate changes no group and tells, row by row,
+            # whether each text attribute (or its min/max) is NULL there.
+            for column in columns:
+                if column.empty == PROBE and column.source_key not in counted:
+                    counted[column.source_key] = len(sent)
+                    sent.append(f"count({ref_text(column.source)})")  # type: ignore[arg-type]
         stream = self._stream(
             f"selectattr {' '.join(items)}",
-            lambda client: client.selectAttr(items, condition),
-            len(items),
+            lambda client: client.selectAttr(sent, condition),
+            len(sent),
         )
-        return _TypedRows(self, stream, columns, condition)
+        return _TypedRows(self, stream, columns, condition, counted)
 
     def selectattr_union(
         self,
@@ -244,14 +253,25 @@ class RemoteSession:
 
 
 class _TypedRows(Iterator[tuple[object, ...]]):
+    """Typed rows of a ``selectattr``; ``counted``: the position of the hidden ``count``
+    item of each text attribute (grouped queries), else the follow-up question settles
+    them for the whole result."""
+
     def __init__(
-        self, session: RemoteSession, stream: RowStream, columns: list[Column], condition: str
+        self,
+        session: RemoteSession,
+        stream: RowStream,
+        columns: list[Column],
+        condition: str,
+        counted: dict[tuple[str, str], int],
     ) -> None:
         self._session = session
         self._stream = stream
         self._columns = columns
+        self._width = len(columns)
         self._condition = condition
-        self._probed = not any(column.empty == PROBE for column in columns)
+        self._counted = counted
+        self._probed = bool(counted) or not any(column.empty == PROBE for column in columns)
         self._resolved: dict[tuple[str, str], str] = {}
 
     def __iter__(self) -> _TypedRows:
@@ -259,6 +279,9 @@ class _TypedRows(Iterator[tuple[object, ...]]):
 
     def __next__(self) -> tuple[object, ...]:
         raw = next(self._stream)
+        if self._counted:
+            resolved = {key: EMPTY if raw[at] != "0" else NULL for key, at in self._counted.items()}
+            return decode_row(raw[: self._width], self._columns, resolved)
         if not self._probed and any(
             not text and column.empty == PROBE
             for text, column in zip(raw, self._columns, strict=True)
@@ -270,6 +293,10 @@ class _TypedRows(Iterator[tuple[object, ...]]):
 
     def close(self) -> None:
         self._stream.close()
+
+
+def _aggregated(node: ast.Node) -> bool:
+    return any(isinstance(n, ast.FunctionCall) and n.is_aggregate for n in ast.walk(node))
 
 
 class _Entries(Iterator[tuple[str, list[object]]]):
