@@ -4,6 +4,7 @@ connection (dropped after DDL and rollback, and re-read once when a name is not 
 from __future__ import annotations
 
 from bookkeeping.jdbc_compat.backend import Backend
+from bookkeeping.jdbc_compat.pivot import RewriteCache
 from bookkeeping.jdbc_compat.views import View
 
 
@@ -17,11 +18,14 @@ class CachedSchema:
         self._directories: list[str] | None = None
         self._attributes: dict[str, list[tuple[str, str]]] = {}
         self.fresh = True  # nothing read from the cache since the last refresh
+        self.generation = 0  # counts refreshes: what was derived from the cache is stale
+        self.rewrites = RewriteCache()  # view rewrites (pivot.py), valid for a generation
 
     def refresh(self) -> None:
         self._directories = None
         self._attributes.clear()
         self.fresh = True
+        self.generation += 1
 
     def directories(self) -> list[str]:
         if self._directories is None:

@@ -52,6 +52,8 @@ QUERIES: list[tuple[str, tuple[Any, ...]]] = [
     ("SELECT p.owner, p.value FROM params p WHERE p.name = 'GUID' ORDER BY p.owner", ()),
     ("SELECT value FROM params WHERE owner = ? AND name = ?", (1, "Size")),
     ("SELECT value FROM params WHERE owner = ? AND name = ?", (1, "Nope")),
+    ("SELECT value FROM params WHERE owner = ? AND name = ?", (2, "GUID")),
+    ("SELECT value FROM params WHERE owner = ? AND name = ?", (3, "Size")),
     ("SELECT value FROM params WHERE name = ?", ("v.x",)),
     ("SELECT name, value FROM params WHERE owner = ? ORDER BY name", (1,)),
     ("SELECT owner, name FROM params WHERE value = '100' ORDER BY owner, name", ()),
@@ -97,6 +99,22 @@ QUERIES: list[tuple[str, tuple[Any, ...]]] = [
     (
         "SELECT o.id FROM owners o WHERE NOT EXISTS (SELECT * FROM params p "
         "WHERE p.owner = o.id AND p.name = 'Note') ORDER BY o.id",
+        (),
+    ),
+    (
+        "SELECT o.id FROM owners o WHERE EXISTS (SELECT * FROM params p WHERE p.owner = o.id "
+        "AND p.name = 'Size' AND p.value = ?) ORDER BY o.id",
+        ("100",),
+    ),
+    (
+        "SELECT o.id, s.value FROM owners o JOIN params s ON s.owner = o.id AND s.name = 'GUID' "
+        "WHERE EXISTS (SELECT * FROM params p WHERE p.owner = o.id AND p.name = 'Size' "
+        "AND CAST(p.value AS BIGINT) BETWEEN ? AND ?) ORDER BY o.id",
+        (150, 300),
+    ),
+    (
+        "SELECT o.id FROM owners o WHERE EXISTS (SELECT * FROM params p WHERE p.owner = o.id "
+        "AND p.name = 'Note') OR o.id = 2 ORDER BY o.id",
         (),
     ),
     ("SELECT owner, name, value FROM quality WHERE name = 'DQ' ORDER BY owner", ()),
@@ -186,6 +204,30 @@ def test_a_view_sees_a_partition_added_after_connecting(
     _add_sites(catalogue, {"PIC": [(4, "disk")]})
     cursor.execute("SELECT site FROM copies WHERE owner = 4")
     assert cursor.fetchall() == [("PIC",)]
+
+
+def test_a_parameter_name_added_after_a_query_is_found(
+    pair: tuple[sqlite3.Connection, driver.Connection], catalogue: Catalogue
+) -> None:
+    """The rewrite of a statement is reused, but not one that found no attribute for a
+    name: a writer may add it at any moment."""
+    _reference, connection = pair
+    cursor = connection.cursor()
+    sql = "SELECT value FROM params WHERE owner = ? AND name = ?"
+    for _ in range(2):
+        cursor.execute(sql, (2, "Extra"))
+        assert cursor.fetchall() == []
+    session = catalogue.session("root")
+    try:
+        session.addattr("/pdir", "Extra", "varchar(10)")
+        (entry,) = [path for path in session.find("/pdir", "/pdir:OWNER = 2")]
+        session.setattr(entry, {"Extra": "late"})
+    finally:
+        session.close()
+    cursor.execute(sql, (2, "Extra"))
+    assert cursor.fetchall() == [("late",)]
+    cursor.execute(sql, (2, "GUID"))
+    assert cursor.fetchall() == [("g-2",)]
 
 
 def test_views_are_read_only(pair: tuple[sqlite3.Connection, driver.Connection]) -> None:
@@ -313,3 +355,18 @@ def test_a_left_join_reads_only_the_keys_it_needs(connect: Connect) -> None:
     rows = cursor.fetchall()
     assert rows == [("p", "b1"), ("p", "b5"), ("p", "b9"), ("r", "b11"), ("r", "b3"), ("r", "b7")]
     assert seen == ["(/a:k <> 2)", "(/b:k in (1, 3))"]
+
+
+def test_exists_over_a_fixed_name_is_the_attribute_joined() -> None:
+    plan = translate(
+        "SELECT o.id FROM owners o JOIN params g ON g.owner = o.id AND g.name = 'GUID' "
+        "WHERE EXISTS (SELECT * FROM params p WHERE p.owner = o.id AND p.name = ? "
+        "AND p.value = ?)",
+        ("Size", "250"),
+        SCHEMA,
+    )
+    assert isinstance(plan, SelectRows) and not plan.semijoins
+    assert plan.query.condition == (
+        "(/pdir:Size = /pdir:Size) and (/pdir:Size = 250) "
+        "and (/pdir:OWNER = /owners:id) and (/pdir:GUID = /pdir:GUID)"
+    )
