@@ -19,12 +19,14 @@ catalogue then joins and filters in one ``selectattr``:
   the attribute, NULL when unset, exactly as the outer join gives it).
 
 Aliases whose name is not fixed stay views: the translator unfolds their entries in Python.
+An EXISTS over a fixed name becomes a join first (``inline.py``); rewrites are reused per
+connection (``rewrite_cache.py``).
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -32,11 +34,18 @@ from sqlglot import exp
 from bookkeeping.jdbc_compat.clauses import conjuncts_of
 from bookkeeping.jdbc_compat.conditions import parameter
 from bookkeeping.jdbc_compat.exceptions import ProgrammingError
+from bookkeeping.jdbc_compat.inline import (
+    exists_as_join,
+    inline_exists,
+    statement_tables,
+    where_terms,
+)
 from bookkeeping.jdbc_compat.parsing import PARAMETER_INDEX
+from bookkeeping.jdbc_compat.rewrite_cache import RewriteCache
 from bookkeeping.jdbc_compat.schema import CatalogueSchema, match_name, views_of
 from bookkeeping.jdbc_compat.scope import ATTRIBUTE_META, DIRECTORY_META
 from bookkeeping.jdbc_compat.types import base_type
-from bookkeeping.jdbc_compat.views import NameValueTable, View, find_view, view_directory
+from bookkeeping.jdbc_compat.views import NameValueTable, find_view, view_directory
 
 _INTEGERS = frozenset({"int", "integer", "bigint", "smallint"})
 _TEXTS = frozenset({"varchar", "varchar2", "char", "text"})
@@ -83,12 +92,12 @@ def rewrite_views(
         found = cache.get(select, schema, params)
         if found is not None:
             return found
-    inline = any(_exists_as_join(term, views, select) for term in _where_terms(select))
+    inline = any(exists_as_join(term, views, select) for term in where_terms(select))
     if not inline and not _name_value_tables(select, views):
         return select
     original, select = select, select.copy()
     if inline:
-        _inline_exists(select, views)
+        inline_exists(select, views)
     rewriter = _Rewriter(select, schema, params)
     rewriter.run()
     if cache is not None and rewriter.reusable:
@@ -96,155 +105,12 @@ def rewrite_views(
     return select
 
 
-class RewriteCache:
-    """Rewritten statements of one connection, reused while the parameters the rewrite read
-    have the same values, the schema cache has not been refreshed and the views are the
-    same (rewriting copies and walks the whole statement, every time it runs otherwise).
-    Statements are shared, never changed, after translation: safe to hand out again."""
-
-    VARIANTS = 32  # per statement: e.g. one per parameter name asked for
-    STATEMENTS = 256
-
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[exp.Select, object, list[_Variant]]] = {}
-
-    @staticmethod
-    def _state(schema: CatalogueSchema) -> object:
-        views = views_of(schema)
-        return (getattr(schema, "generation", None), tuple((k, id(v)) for k, v in views.items()))
-
-    def get(
-        self, select: exp.Select, schema: CatalogueSchema, params: Sequence[object]
-    ) -> exp.Select | None:
-        entry = self._entries.get(id(select))
-        if entry is None or entry[0] is not select or entry[1] != self._state(schema):
-            return None
-        for consumed, rewritten in entry[2]:
-            if all(type(params[i]) is type(v) and params[i] == v for i, v in consumed.items()):
-                return rewritten
-        return None
-
-    def put(
-        self,
-        select: exp.Select,
-        schema: CatalogueSchema,
-        consumed: dict[int, object],
-        rewritten: exp.Select,
-    ) -> None:
-        state = self._state(schema)
-        entry = self._entries.get(id(select))
-        if entry is None or entry[0] is not select or entry[1] != state:
-            if len(self._entries) >= self.STATEMENTS:
-                self._entries.pop(next(iter(self._entries)))
-            # The entry holds the statement itself, so its id is not reused while cached.
-            entry = (select, state, [])
-            self._entries[id(select)] = entry
-        variants = entry[2]
-        if len(variants) >= self.VARIANTS:
-            variants.pop(0)
-        variants.append((dict(consumed), rewritten))
-
-
-_Variant = tuple[dict[int, object], exp.Select]
-
-
-def _where_terms(select: exp.Select) -> list[exp.Expression]:
-    where = select.args.get("where")
-    return conjuncts_of(where.this) if where is not None else []
-
-
-def _inline_exists(select: exp.Select, views: Mapping[str, View]) -> None:
-    """Every WHERE term ``EXISTS (SELECT ... FROM v WHERE v.name = <constant> AND v.key =
-    <outer column> AND <terms about v>)`` over a name/value view with a unique key becomes
-    ``JOIN v ON <those terms>``: at most one row of ``v`` has that key and name, so the
-    semi-join and the inner join keep the same rows, and the join is then read as the
-    attribute it is (merged with the statement's other aliases of that entry)."""
-    kept: list[exp.Expression] = []
-    for term in _where_terms(select):
-        found = _exists_as_join(term, views, select)
-        if found is None:
-            kept.append(term)
-            continue
-        table, terms = found
-        on = exp.and_(*(t.copy() for t in terms), copy=False)
-        select.append("joins", exp.Join(this=table.copy(), on=on))
-    select.set("where", exp.Where(this=exp.and_(*kept, copy=False)) if kept else None)
-
-
-def _exists_as_join(
-    term: exp.Expression, views: Mapping[str, View], select: exp.Select
-) -> tuple[exp.Table, list[exp.Expression]] | None:
-    """(table, WHERE terms) of an EXISTS that can be read as an inner join, else None."""
-    while isinstance(term, exp.Paren):
-        term = term.this
-    if not isinstance(term, exp.Exists) or not isinstance(term.this, exp.Select):
-        return None
-    sub = term.this
-    if any(
-        value not in (None, False, [])
-        for key, value in sub.args.items()
-        if key not in {"expressions", "from_", "where"}
-    ):
-        return None
-    from_ = sub.args.get("from_")
-    table = from_.this if from_ is not None else None
-    if not isinstance(table, exp.Table) or table.meta.get(DIRECTORY_META):
-        return None
-    view = find_view(views, table.name)
-    alias = table.alias_or_name
-    outer = [t.alias_or_name for t, _ in _tables(select)]
-    if not isinstance(view, NameValueTable) or not view.unique_key or alias in outer:
-        return None
-    terms = _where_terms(sub)
-    named = keyed = False
-    for item in terms:
-        if item.find(exp.Select) is not None:
-            return None
-        local = [c for c in item.find_all(exp.Column) if c.table == alias]
-        others = [c for c in item.find_all(exp.Column) if c.table != alias]
-        if not others:
-            named = named or _fixes(item, alias, view.name_column)
-            continue
-        if not isinstance(item, exp.EQ) or any(not c.table for c in others):
-            return None
-        sides = (item.left, item.right)
-        key = [s for s in sides if isinstance(s, exp.Column) and s in local]
-        if len(local) != 1 or not key or key[0].name.casefold() != view.key[0].casefold():
-            return None
-        keyed = True
-    return (table, terms) if named and keyed else None
-
-
-def _fixes(term: exp.Expression, alias: str, column: str) -> bool:
-    """``alias.column = <literal or parameter>`` (either way round)."""
-    if not isinstance(term, exp.EQ):
-        return False
-    for side, other in ((term.left, term.right), (term.right, term.left)):
-        if (
-            isinstance(side, exp.Column)
-            and side.table == alias
-            and side.name.casefold() == column.casefold()
-            and isinstance(other, exp.Literal | exp.Placeholder)
-        ):
-            return True
-    return False
-
-
-def _tables(select: exp.Select) -> list[tuple[exp.Expression, exp.Join | None]]:
-    from_ = select.args.get("from_")
-    tables: list[tuple[exp.Expression, exp.Join | None]] = []
-    if from_ is not None:
-        tables.append((from_.this, None))
-    tables += [(join.this, join) for join in select.args.get("joins") or []]
-    return tables
-
-
 def _name_value_tables(select: exp.Select, views: object) -> bool:
     return any(
         isinstance(table, exp.Table)
         and not table.meta.get(DIRECTORY_META)
         and isinstance(find_view(views, table.name), NameValueTable)  # type: ignore[arg-type]
-        for table, _join in _tables(select)
+        for table, _join in statement_tables(select)
     )
 
 
@@ -265,14 +131,14 @@ class _Rewriter:
         self.select = select
         self.schema = schema
         self.params = params
-        self.source_names = [t.alias_or_name for t, _ in _tables(select)]
+        self.source_names = [t.alias_or_name for t, _ in statement_tables(select)]
         self.aliases: list[_Alias] = []
         # The parameters the rewrite read (their values decide it) and whether it may be
         # reused: not when a name had no attribute (a writer may add it at any moment).
         self.consumed: dict[int, object] = {}
         self.reusable = True
         views = views_of(schema)
-        for table, join in _tables(select):
+        for table, join in statement_tables(select):
             if not isinstance(table, exp.Table) or table.meta.get(DIRECTORY_META):
                 continue
             view = find_view(views, table.name)
@@ -495,7 +361,7 @@ class _Rewriter:
             if not is_star:
                 items.append(item)
                 continue
-            tables = [t for t, _ in _tables(self.select)]
+            tables = [t for t, _ in statement_tables(self.select)]
             if isinstance(item, exp.Column):
                 found = match_name(item.table, self.source_names)
                 tables = [t for t in tables if t.alias_or_name == found]

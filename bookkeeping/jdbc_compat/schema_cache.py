@@ -4,7 +4,7 @@ connection (dropped after DDL and rollback, and re-read once when a name is not 
 from __future__ import annotations
 
 from bookkeeping.jdbc_compat.backend import Backend
-from bookkeeping.jdbc_compat.pivot import RewriteCache
+from bookkeeping.jdbc_compat.rewrite_cache import RewriteCache
 from bookkeeping.jdbc_compat.views import View
 
 
