@@ -71,8 +71,10 @@ class QueryLanguageWriter:
             return render_literal(parameter(node, self.params))
         if isinstance(node, exp.Null | exp.Boolean | exp.Is | exp.Cast | exp.Coalesce | exp.Case):
             raise Untranslatable(node.key)  # the language has no NULL, casts or CASE
+        if isinstance(node, exp.Escape) and isinstance(node.this, exp.Like):
+            return self._like_escape(node)
         if isinstance(node, exp.DPipe | exp.Escape):
-            raise Untranslatable(node.key)  # nor concatenation, nor LIKE ... ESCAPE
+            raise Untranslatable(node.key)  # nor concatenation
         if isinstance(node, exp.Exists):
             raise Untranslatable(node.key)  # nor subqueries: a semi-join in Python
         if isinstance(node, exp.Paren):
@@ -106,6 +108,43 @@ class QueryLanguageWriter:
         if not _NUMBER.fullmatch(node.this):
             raise NotSupportedError(f"numeric literal {node.this!r}")
         return node.this
+
+    def _like_escape(self, node: exp.Escape) -> str:
+        """``LIKE <constant pattern> ESCAPE 'c'``: the pattern (literals, parameters and
+        ``||`` of them, e.g. SQLAlchemy's ``contains(autoescape=True)``) rewritten with the
+        query language's backslash escapes; anything else is computed in Python."""
+        like = node.this
+        check_args(like)
+        escape = node.expression
+        if not (isinstance(escape, exp.Literal) and escape.is_string and len(escape.this) == 1):
+            raise Untranslatable("LIKE ... ESCAPE with a computed escape")
+        pattern = self._constant_text(like.expression)
+        parts = []
+        characters = iter(pattern)
+        for char in characters:
+            if char == escape.this:
+                escaped = next(characters, None)
+                if escaped is None:
+                    raise Untranslatable("a LIKE pattern ending with its escape character")
+                parts.append("\\" + escaped if escaped in "%_\\" else escaped)
+            else:
+                parts.append("\\\\" if char == "\\" else char)
+        operator = "not like" if like.args.get("negate") else "like"
+        return f"({self.write(like.this)} {operator} {quote_string(''.join(parts))})"
+
+    def _constant_text(self, node: exp.Expression) -> str:
+        if isinstance(node, exp.Paren):
+            return self._constant_text(node.this)
+        if isinstance(node, exp.DPipe):
+            check_args(node)
+            return self._constant_text(node.left) + self._constant_text(node.right)
+        if isinstance(node, exp.Literal) and node.is_string:
+            return str(node.this)
+        if isinstance(node, exp.Placeholder):
+            value = parameter(node, self.params)
+            if isinstance(value, str):
+                return value
+        raise Untranslatable("a LIKE pattern that is not constant text")
 
     def _like_pattern(self, node: exp.Expression) -> str:
         """SQL LIKE (no ESCAPE clause) has no escape character; the query language's LIKE

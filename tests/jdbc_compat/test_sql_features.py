@@ -103,6 +103,11 @@ QUERIES: list[tuple[str, tuple[Any, ...]]] = [
     ),
     ("SELECT job_id, COALESCE(SUM(size), 0) + 1 FROM files GROUP BY job_id", ()),
     ("SELECT name || '@' || job_id FROM files WHERE name LIKE '%!_%' ESCAPE '!' OR size > 0", ()),
+    # LIKE ... ESCAPE with a constant pattern goes to the catalogue (SQLAlchemy's contains()).
+    ("SELECT name FROM files WHERE name LIKE '%' || ? || '%' ESCAPE '/'", ("/_",)),
+    ("SELECT version FROM jobs WHERE version LIKE ? ESCAPE '/'", ("v/%",)),
+    ("SELECT name FROM files WHERE name NOT LIKE ('%' || ?) ESCAPE '!'", (".ds!t",)),
+    ("SELECT config FROM jobs WHERE config LIKE ? ESCAPE '#'", ("Coll#_%",)),
     # The inner-joined core is one selectattr; a LEFT JOIN of a repeated table after it.
     (
         "SELECT f.name, j.config, k.version FROM files f JOIN jobs j ON j.job_id = f.job_id "

@@ -372,3 +372,11 @@ def test_drop_table() -> None:
     assert translate("DROP TABLE IF EXISTS nope", (), BOOKKEEPING) == DropTable(None)
     with pytest.raises(ProgrammingError, match="no such table"):
         translate("DROP TABLE nope", (), BOOKKEEPING)
+
+
+def test_like_escape_with_a_constant_pattern_is_the_query_languages_like() -> None:
+    plan = select(
+        "SELECT FILENAME FROM files WHERE FILENAME LIKE '%' || ? || '%' ESCAPE '/'", "a/_b\\c/%"
+    )
+    assert plan.query.condition == r'(/files:FILENAME like "%a\\_b\\\\c\\%%")'
+    assert plan.pipeline is None
