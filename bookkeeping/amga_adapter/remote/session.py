@@ -2,13 +2,16 @@
 builder use (``bookkeeping.amga_adapter.bookkeeping.sessions``), over the AMGA protocol.
 
 Each value comes back as text and is read with its attribute's type (``values``). An empty
-line of a text attribute is NULL or the empty string; the first such line of a result makes
-the session ask the server how many of the result's rows hold NULL there (one aggregate
-``selectattr`` over the same directories and filter; for ``getattr``, over that one entry).
-None: the empty lines are empty strings; some: they read as NULL. That is exact unless one
-result holds both NULL and empty strings in one attribute, which then read as NULL. The rest
-of a result being read is moved to memory for that question (the connection carries one
-response at a time), so results with such empty values are not streamed from that row on.
+line of a text attribute is NULL or the empty string, which the server's counts settle:
+
+- a query with aggregates carries one hidden ``count(attribute)`` per text attribute, which
+  changes no group and is 0 exactly where the attribute (or its min/max) is NULL;
+- in a plain query, the first empty text value makes the session ask the server how many
+  of the result's rows hold NULL there (one aggregate ``selectattr`` over the same filter;
+  for ``getattr``, which of that entry's attributes hold a value). None: the empty values
+  are empty strings; some: they read as NULL, which is exact unless one result holds both
+  in one attribute. The rest of the result being read moves to memory for that question
+  (the connection carries one response at a time).
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ from bookkeeping.amga_adapter.remote.values import (
 from bookkeeping.amga_adapter.types import parse_type
 from bookkeeping.errors import BookkeepingError
 
-_TEXT_COLUMN = Column("text", str, PROBE)  # an attribute whose type could not be read
+# An attribute whose type could not be read (the query itself then says why, or the server
+# knew better): its text as sent, an empty line as NULL.
+_TEXT_COLUMN = Column("text", str, NULL)
 
 
 T = TypeVar("T")
@@ -88,9 +93,9 @@ class RemoteSession:
             # A grouped query: one more aggregate changes no group and tells, row by row,
             # whether each text attribute (or its min/max) is NULL there.
             for column in columns:
-                if column.empty == PROBE and column.source_key not in counted:
+                if column.source is not None and column.source_key not in counted:
                     counted[column.source_key] = len(sent)
-                    sent.append(f"count({ref_text(column.source)})")  # type: ignore[arg-type]
+                    sent.append(f"count({ref_text(column.source)})")
         stream = self._stream(
             f"selectattr {' '.join(items)}",
             lambda client: client.selectAttr(sent, condition),

@@ -64,8 +64,8 @@ class Column:
 
     @property
     def source_key(self) -> tuple[str, str]:
-        assert self.source is not None
-        return self.directory, self.source.name
+        """(absolute directory, attribute) of ``source``; ("", "") without one."""
+        return (self.directory, self.source.name) if self.source is not None else ("", "")
 
 
 _INT = Column("int", int)
