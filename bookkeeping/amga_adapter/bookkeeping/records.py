@@ -142,9 +142,7 @@ def select_rows(session: ReadSession, condition: str, *, modifiers: str = "") ->
         yield _convert(tuple(values), quality)
 
 
-def rows_by(
-    session: ReadSession, key: str, values: Iterable[int] | Iterable[str]
-) -> list[Row]:
+def rows_by(session: ReadSession, key: str, values: Iterable[int] | Iterable[str]) -> list[Row]:
     """The rows whose ``key`` (``fileid`` or ``lfn``) is one of ``values``."""
     wanted = sorted(set(values))  # type: ignore[type-var]
     found: list[Row] = []
