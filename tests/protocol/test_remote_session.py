@@ -93,6 +93,18 @@ def test_null_and_empty_text_in_separate_results(typed: Any, remote: RemoteSessi
     assert _same(typed, remote, ["min(/typed:v)"], "/typed:i > 1") == [("",)]
 
 
+def test_what_a_filter_proves_and_what_it_does_not(typed: Any, remote: RemoteSession) -> None:
+    typed.addentry("/typed/e5", {"i": 5})  # v NULL
+    items = ["/typed:i", "/typed:v"]
+    # Proven not NULL by the filter itself (no question asked): the empty string.
+    assert _same(typed, remote, items, "/typed:v is not null and /typed:i = 2") == [(2, "")]
+    assert _same(typed, remote, items, 'not (/typed:v = "x") and /typed:i = 2') == [(2, "")]
+    # Mentioned, but not proven: an "or", an "is null", a "not ... is not null".
+    assert _same(typed, remote, items, '/typed:v = "x" or /typed:i = 5') == [(5, None)]
+    assert _same(typed, remote, items, "/typed:v is null") == [(5, None)]
+    assert _same(typed, remote, items, "not (/typed:v is not null)") == [(5, None)]
+
+
 def test_one_result_mixing_null_and_empty_text_reads_both_as_null(
     typed: Any, remote: RemoteSession
 ) -> None:

@@ -341,9 +341,14 @@ class CatalogueReader:
             for site in self._sites(session):
                 directory = L.replica_directory(site)
                 items = [f"{directory}:{a}" for a in ("STORAGECLASS", "AREA", "STATUS", "REPLICA")]
-                for storage_class, area, status, pfn in rows(
-                    session, items, f"{directory}:FILE_ID = {L.literal(file_id)}"
-                ):
+                # The writer always sets AREA and REPLICA (empty when there is none); saying
+                # so spares a session over the AMGA wire, where NULL and "" look alike,
+                # the question which of the two an empty value is.
+                where = (
+                    f"{directory}:FILE_ID = {L.literal(file_id)}"
+                    f" and {directory}:AREA is not null and {directory}:REPLICA is not null"
+                )
+                for storage_class, area, status, pfn in rows(session, items, where):
                     found.append(Replica(site, storage_class, area, status, pfn))
         return tuple(sorted(found))
 
@@ -408,6 +413,7 @@ class CatalogueReader:
                 f"{directory}:FILE_ID = {L.FILES}:FILE_ID"
                 f" and {L.FILES}:TYPE_ID = {L.TYPE_PARAMS}:TYPE_ID"
                 f" and {directory}:STATUS = {L.literal('available')} and {condition}"
+                f" and {directory}:AREA is not null"  # always set; see replicas()
             )
             for file_id, storage_class, area in session.selectattr(items, where):
                 copies[int(file_id)].append((storage_class, area, site))

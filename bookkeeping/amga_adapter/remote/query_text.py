@@ -1,4 +1,4 @@
-"""Query-language text rebuilt from the parsed form, and what a selected item depends on.
+"""Query-language text rebuilt from the parsed form, and what a filter proves.
 
 The remote session asks the server follow-up questions about a query it has sent (see
 ``values``): those need the query's filter without its ``order by``/``limit``/``offset``/
@@ -10,6 +10,7 @@ whatever the attribute is called (``Order``, ``Limit``, ...).
 
 from __future__ import annotations
 
+from bookkeeping.amga_adapter import paths
 from bookkeeping.amga_adapter.query import ast, parse_condition
 
 
@@ -72,3 +73,41 @@ def text_of(node: ast.Node, default: str = ".") -> str:
     if isinstance(node, ast.BoolOp):
         return "(" + f" {node.operator} ".join(text(o) for o in node.operands) + ")"
     raise TypeError(f"cannot write a {type(node).__name__} back as text")
+
+
+def not_null_in(condition: str, cwd: str = "/") -> set[tuple[str, str]]:
+    """(absolute directory, attribute) of the attributes ``condition``'s filter proves not
+    NULL in every row it keeps: those compared, matched with ``like``/``in`` or said to be
+    ``is not null`` in a top-level conjunct (a comparison with NULL is unknown, so the row
+    would be gone; NULL spreads through arithmetic, lower and upper alike)."""
+    where = parse_condition(condition).where
+    if where is None:
+        return set()
+    conjuncts = (
+        where.operands if isinstance(where, ast.BoolOp) and where.operator == "and" else (where,)
+    )
+    found: set[tuple[str, str]] = set()
+    for conjunct in conjuncts:
+        for operand in _proven_operands(conjunct):
+            for ref in ast.attribute_refs(operand):
+                if not ref.is_file:
+                    found.add((paths.normalise(ref.directory or ".", cwd), ref.name))
+    return found
+
+
+def _proven_operands(node: ast.Node) -> tuple[ast.Node, ...]:
+    """The operands whose attributes must be non-NULL for ``node`` to be true."""
+    if isinstance(node, ast.Not):
+        inner = node.operand
+        if isinstance(inner, ast.IsNull) and not inner.negated:
+            return (inner.operand,)
+        if isinstance(inner, ast.IsNull | ast.Not | ast.BoolOp):
+            return ()
+        node = inner  # not (x = 1): unknown, not true, when x is NULL
+    if isinstance(node, ast.Comparison):
+        return (node.left, node.right)
+    if isinstance(node, ast.Like | ast.InList):
+        return (node.operand,)
+    if isinstance(node, ast.IsNull) and node.negated:
+        return (node.operand,)
+    return ()

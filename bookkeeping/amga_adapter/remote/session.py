@@ -29,6 +29,7 @@ from bookkeeping.amga_adapter.remote.link import RemoteLink, RowStream, is_schem
 from bookkeeping.amga_adapter.remote.query_text import (
     file_of,
     filter_text,
+    not_null_in,
     ref_text,
     string_literal,
 )
@@ -194,21 +195,27 @@ class RemoteSession:
 
     def probe_nulls(self, columns: list[Column], condition: str) -> dict[tuple[str, str], str]:
         """For each ``PROBE`` item's attribute: ``EMPTY`` when no row of ``condition``'s
-        result is NULL there, else ``NULL`` (one aggregate query)."""
+        result is NULL there, else ``NULL``. What the filter itself proves costs nothing;
+        the rest, one aggregate query."""
+        proven = not_null_in(condition)
+        resolved = {}
         sources: dict[tuple[str, str], ast.AttributeRef] = {}
         for column in columns:
-            if column.empty == PROBE and column.source is not None:
+            if column.empty != PROBE or column.source is None:
+                continue
+            if column.source_key in proven:
+                resolved[column.source_key] = EMPTY
+            else:
                 sources.setdefault(column.source_key, column.source)
+        if not sources:
+            return resolved
         items: list[str] = []
         for ref in sources.values():
             items += [f"count({file_of(ref)})", f"count({ref_text(ref)})"]
-        if not items:
-            return {}
         row = self._counts("selectattr (are the empty values NULL?)", items, filter_text(condition))
-        return {
-            key: EMPTY if row[2 * index] == row[2 * index + 1] else NULL
-            for index, key in enumerate(sources)
-        }
+        for index, key in enumerate(sources):
+            resolved[key] = EMPTY if row[2 * index] == row[2 * index + 1] else NULL
+        return resolved
 
     def probe_entry(self, directory: str, name: str, attributes: list[str]) -> list[bool]:
         """Which of the entry's ``attributes`` hold a value (are not NULL), in one query."""
@@ -291,7 +298,8 @@ class _TypedRows(Iterator[tuple[object, ...]]):
             not text and column.empty == PROBE
             for text, column in zip(raw, self._columns, strict=True)
         ):
-            self._stream.detach()  # the connection is needed for the question
+            # Any question goes through the link, which first moves the rest of this
+            # result to memory (one response at a time on the connection).
             self._resolved = self._session.probe_nulls(self._columns, self._condition)
             self._probed = True
         return decode_row(raw, self._columns, self._resolved)
@@ -328,8 +336,7 @@ class _Entries(Iterator[tuple[str, list[object]]]):
         columns = list(self._columns)
         unsure = [i for i, t in enumerate(texts) if not t and columns[i].empty == PROBE]
         if unsure:
-            self._stream.detach()  # the connection is needed for the question
-            held = self._session.probe_entry(
+            held = self._session.probe_entry(  # the link keeps the rest of this result
                 self._directory, name, [self._attributes[i] for i in unsure]
             )
             for i, has_value in zip(unsure, held, strict=True):
