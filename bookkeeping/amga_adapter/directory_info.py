@@ -201,6 +201,14 @@ class DirectoryCache:
         self.put(info)
         return info
 
+    def peek(self, path: str) -> DirectoryInfo | None:
+        """``path`` if the cache holds it fresh; never loads (see directory_batch.warm)."""
+        with self._lock:
+            info = self._entries.get(path)
+        if info is not None and time.monotonic() - info.loaded_at < self.ttl:
+            return info
+        return None
+
     def put(self, info: DirectoryInfo) -> None:
         with self._lock:
             self._entries[info.path] = info

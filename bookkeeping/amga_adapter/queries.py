@@ -1,4 +1,5 @@
-"""Query operations of a session: find, selectattr, select_query, updateattr.
+"""Query operations of a session: find, selectattr, selectattr_union, select_query,
+updateattr.
 
 The query package parses and compiles; this module supplies the ``Resolver`` it needs:
 directory paths resolved against the session's current directory, attribute names mapped to
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from bookkeeping.amga_adapter import paths
+from bookkeeping.amga_adapter.directory_batch import warm
 from bookkeeping.amga_adapter.directory_info import DirectoryInfo
 from bookkeeping.amga_adapter.entries import EntryOps
 from bookkeeping.amga_adapter.errors import ConstraintViolation, NoSuchAttribute, NoSuchDirectory
@@ -24,6 +26,8 @@ from bookkeeping.amga_adapter.query import (
     compile_update,
     glob_to_like,
 )
+from bookkeeping.amga_adapter.query.union import check_union_text, compile_union
+from bookkeeping.amga_adapter.streams import ResultStream
 
 FILE = "FILE"
 T = TypeVar("T")
@@ -121,6 +125,46 @@ class QueryOps(EntryOps):
             )
 
         return self._stream(build, tuple)
+
+    def selectattr_union(
+        self,
+        directories: Sequence[str],
+        items: Sequence[str],
+        condition: str = "",
+        *,
+        with_directory: bool = False,
+    ) -> Iterator[tuple[object, ...]]:
+        """``selectattr items condition`` in every directory of ``directories`` as one
+        statement (engine extension, not an AMGA command; see docs/catalogue.md).
+
+        Bare attribute names refer to each directory in turn; the rows are the UNION ALL
+        of what ``selectattr`` would return with each directory as the current one (the
+        read right and entry read filter of each directory apply), and ``order by``,
+        ``limit``, ``offset`` apply to the union (``distinct``: UNION). With
+        ``with_directory`` each row starts with the absolute path it came from. No
+        directories: no rows."""
+        if isinstance(directories, str):
+            raise TypeError("directories must be a sequence of paths, not one string")
+        targets = [self._abs(directory) for directory in directories]
+        keys = list(items)
+        if not targets:
+            check_union_text(keys, condition)  # bad text is an error even with no directory
+            return ResultStream([], tuple)
+
+        def build(connection: sa.Connection) -> sa.Select[Any]:
+            if not self.in_transaction:
+                warm(self.catalogue.cache, connection, targets)
+            return compiled(
+                self,
+                connection,
+                lambda resolver: compile_union(
+                    targets, keys, condition, resolver, with_directory=with_directory
+                ),
+            )
+
+        if not with_directory:
+            return self._stream(build, tuple)
+        return self._stream(build, lambda row: (targets[row[0]], *row[1:]))
 
     def select_query(
         self, items: Sequence[str], condition: str = ""
