@@ -3,21 +3,21 @@
 1. One query reads the roottree entries matching the selected attributes, one more the
    writers' delta rows for them (folded into each entry's summary); entries without files
    and entries whose production range misses the selection are dropped.
-2. Each remaining shard is asked for its part, filters (production) pushed down, already
-   ordered and cut to ``offset + limit`` rows; the shards' ordered streams are merged.
+2. One ``selectattr_union`` reads the files of every remaining shard: the production filter
+   pushed into each shard's branch, ordered and paged by the database (each branch cut to
+   ``offset + limit`` rows first).
+3. Totals come from the folded summaries. Only entries whose production range straddles a
+   production filter are counted in their shards, all of them with one more union.
 
-The number of queries depends on the number of matching combinations, never on the number
-of files: the seed's "the average number of access stays the same whatever is the
-dimension of DB". The catalogue's query language has no UNION, so the UNION ALL of the
-shards is this merge of per-shard streams.
+So a selection is two, three or four statements whatever the number of files or matching
+combinations: the seed's "the average number of access stays the same whatever is the
+dimension of DB", without its "many access" weakness.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import total_ordering
 from typing import Any
 
 from bookkeeping.amga_adapter.bookkeeping import layout as BL
@@ -129,14 +129,16 @@ def _overlaps(summary: V.Summary, path: DatasetPath) -> bool:
     return True
 
 
-def production_filter(shard: str, path: DatasetPath) -> str:
+def production_filter(path: DatasetPath) -> str:
+    """The production part of ``path`` over a shard's attributes (bare names: every
+    branch of a union reads them from its own shard)."""
     parts = []
     if path.production is not None:
-        parts.append(f"{shard}:PRODUCTION = {BL.literal(path.production)}")
+        parts.append(f"PRODUCTION = {BL.literal(path.production)}")
     if path.production_range is not None:
         first, last = path.production_range
-        parts.append(f"{shard}:PRODUCTION >= {BL.literal(first)}")
-        parts.append(f"{shard}:PRODUCTION <= {BL.literal(last)}")
+        parts.append(f"PRODUCTION >= {BL.literal(first)}")
+        parts.append(f"PRODUCTION <= {BL.literal(last)}")
     return " and ".join(parts)
 
 
@@ -144,88 +146,93 @@ def filtered(path: DatasetPath) -> bool:
     return path.production is not None or path.production_range is not None
 
 
+def covered(entry: Entry, path: DatasetPath) -> bool:
+    """Whether every file of ``entry`` meets the production filter of ``path`` (its summary
+    then answers for it); entries missing it entirely were dropped by matching_entries."""
+    low, high = entry.summary.min_production, entry.summary.max_production
+    assert low is not None and high is not None
+    if path.production is not None and not low == high == path.production:
+        return False
+    if path.production_range is not None:
+        first, last = path.production_range
+        return first <= low and high <= last
+    return True
+
+
 # --- totals and level values ----------------------------------------------------------
 
 
 def shard_totals(
-    session: CatalogueSession, entry: Entry, path: DatasetPath, *, by_production: bool
-) -> list[tuple[int | None, V.Summary]]:
-    """(production or None, totals) of the entry's files within ``path``."""
-    s = entry.shard
-    grouped = [f"{s}:PRODUCTION"] if by_production else []
-    items = [*grouped, f"count({s}:FILE_ID)", f"sum({s}:NBEVT)", f"sum({s}:FSIZ)"]
+    session: CatalogueSession, entries: Sequence[Entry], path: DatasetPath, *, by_production: bool
+) -> list[tuple[Entry, int | None, V.Summary]]:
+    """(entry, production or None, totals) of the entries' files within ``path``: one
+    statement for all the shards."""
+    if not entries:
+        return []
+    grouped = ["PRODUCTION"] if by_production else []
+    items = [*grouped, "count(FILE_ID)", "sum(NBEVT)", "sum(FSIZ)"]
+    by_shard = {entry.shard: entry for entry in entries}
+    stream = session.selectattr_union(
+        list(by_shard), items, production_filter(path), with_directory=True
+    )
     result = []
-    for values in rows(session, items, production_filter(s, path)):
+    for shard, *values in _closing(stream):
         production = int(values[0]) if by_production else None
         files, events, size = values[-3:]
         if files:
-            result.append((production, V.Summary(int(files), int(events or 0), int(size or 0))))
+            summary = V.Summary(int(files), int(events or 0), int(size or 0))
+            result.append((by_shard[str(shard)], production, summary))
     return result
 
 
 # --- files ----------------------------------------------------------------------------
 
 
-@total_ordering
-class _Key:
-    """The interface's order as one comparable key: missing values last, the value
-    ascending or descending, file id ascending."""
-
-    __slots__ = ("missing", "value", "file_id", "descending")
-
-    def __init__(self, value: Any, file_id: int, descending: bool) -> None:
-        self.missing = value is None
-        self.value = value
-        self.file_id = file_id
-        self.descending = descending
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Key) and (self.value, self.file_id) == (
-            other.value,
-            other.file_id,
-        )
-
-    def __lt__(self, other: _Key) -> bool:
-        if self.missing != other.missing:
-            return other.missing
-        if not self.missing and self.value != other.value:
-            return (self.value > other.value) if self.descending else (self.value < other.value)
-        return self.file_id < other.file_id
-
-
-_RECORD_FIELDS = {
-    "lfn": "lfn",
-    "size": "size",
-    "events": "events",
-    "run": "run",
-    "production": "production",
-    "creation": "creation_time",
-    "file_id": "file_id",
-}
+def order_clause(order_by: FileOrder, descending: bool) -> str:
+    """The interface's order over shard attributes: the value (missing runs last in both
+    directions, through RUNMISSING), then the file id."""
+    direction = " desc" if descending else ""
+    order = f"{_ORDER_ATTRIBUTES[order_by]}{direction}, FILE_ID"
+    if order_by == "run":
+        order = f"RUNMISSING, {order}"
+    return f"order by {order}"
 
 
 def shard_records(
     session: CatalogueSession,
-    entry: Entry,
+    entries: Sequence[Entry],
     path: DatasetPath,
     order_by: FileOrder,
     descending: bool,
-    limit: int | None,
-) -> list[FileRecord]:
-    """The entry's files within ``path``, in order, at most ``limit``."""
-    s = entry.shard
-    attribute = _ORDER_ATTRIBUTES[order_by]
-    direction = " desc" if descending else ""
-    order = f"{s}:{attribute}{direction}, {s}:FILE_ID"
-    if order_by == "run":
-        order = f"{s}:RUNMISSING, {order}"
-    modifiers = f"order by {order}" + ("" if limit is None else f" limit {limit}")
-    condition = f"{production_filter(s, path)} {modifiers}".strip()
-    combo = entry.combination
-    return [
-        _record(values, combo)
-        for values in rows(session, [f"{s}:{a}" for a in _RECORD_ATTRIBUTES], condition)
-    ]
+    offset: int = 0,
+    limit: int | None = None,
+) -> Iterator[FileRecord]:
+    """The files of ``entries`` within ``path``, in order, paged: one statement."""
+    if not entries or limit == 0:
+        return
+    modifiers = [order_clause(order_by, descending)]
+    if limit is not None:
+        modifiers.append(f"limit {int(limit)}")
+    if offset:
+        modifiers.append(f"offset {int(offset)}")
+    condition = " ".join([production_filter(path), *modifiers]).strip()
+    combinations = {entry.shard: entry.combination for entry in entries}
+    stream = session.selectattr_union(
+        list(combinations), list(_RECORD_ATTRIBUTES), condition, with_directory=True
+    )
+    for shard, *values in _closing(stream):
+        yield _record(values, combinations[str(shard)])
+
+
+def _closing(stream: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    """The rows of ``stream``; its cursor and connection released even when the consumer
+    stops early."""
+    try:
+        yield from stream
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def _record(values: Sequence[Any], combo: V.Combination) -> FileRecord:
@@ -245,14 +252,4 @@ def _record(values: Sequence[Any], combo: V.Combination) -> FileRecord:
         creation_time=created,
         visible=bool(visible),
         quality=q,
-    )
-
-
-def merged(
-    parts: Sequence[list[FileRecord]], order_by: FileOrder, descending: bool
-) -> Iterator[FileRecord]:
-    """The UNION ALL of the shards' ordered parts, in the interface's order."""
-    field = _RECORD_FIELDS[order_by]
-    return heapq.merge(
-        *parts, key=lambda record: _Key(getattr(record, field), record.file_id, descending)
     )

@@ -1,20 +1,25 @@
 """The bookkeeping interface's dataset calls (``files``, ``iter_files``,
-``level_values``) answered by the view builder."""
+``level_values``) answered by the view builder.
+
+Statements per call (the catalogue session's own login lookup aside): the roottree read
+and its delta fold (two), then for ``files`` the union of the shards (one) and for
+``level_values`` nothing more, except one union of per-shard totals when a production
+filter or the production level needs files counted in shards whose summary cannot answer
+(an entry spanning several productions).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from itertools import islice
 
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.interface import DatasetPath, FileOrder, FileRecord, FilesPage, Level, LevelValue
 from bookkeeping.views import layout as V
 from bookkeeping.views.builder import (
     Entry,
-    filtered,
+    covered,
     matching_entries,
-    merged,
     shard_records,
     shard_totals,
 )
@@ -38,9 +43,7 @@ def view_files(
     descending: bool,
 ) -> FilesPage:
     entries = matching_entries(session, path)
-    wanted = None if limit is None else offset + limit
-    parts = [shard_records(session, e, path, order_by, descending, wanted) for e in entries]
-    page = tuple(islice(merged(parts, order_by, descending), offset, wanted))
+    page = tuple(shard_records(session, entries, path, order_by, descending, offset, limit))
     total = _total(session, entries, path)
     return FilesPage(page, total.files, total.events, total.bytes, offset, limit)
 
@@ -49,41 +52,60 @@ def view_iter_files(
     session: CatalogueSession, path: DatasetPath, order_by: FileOrder, descending: bool
 ) -> Iterator[FileRecord]:
     entries = matching_entries(session, path)
-    parts = [shard_records(session, e, path, order_by, descending, None) for e in entries]
-    yield from merged(parts, order_by, descending)
+    yield from shard_records(session, entries, path, order_by, descending)
 
 
 def _total(session: CatalogueSession, entries: list[Entry], path: DatasetPath) -> V.Summary:
     total = V.Summary()
+    partial = []
     for entry in entries:
-        if not filtered(path):
+        if covered(entry, path):
             total = total.plus(entry.summary)  # the roottree knows: no shard is read
-            continue
-        for _, part in shard_totals(session, entry, path, by_production=False):
-            total = total.plus(part)
+        else:
+            partial.append(entry)
+    for _, _, part in shard_totals(session, partial, path, by_production=False):
+        total = total.plus(part)
     return total
+
+
+def _parts(
+    session: CatalogueSession, entries: list[Entry], path: DatasetPath, by_production: bool
+) -> list[tuple[Entry, int | None, V.Summary]]:
+    """(entry, production or None, totals within ``path``) for every entry, from the
+    summaries where they answer, from one union over the other entries' shards."""
+    parts: list[tuple[Entry, int | None, V.Summary]] = []
+    counted = []
+    for entry in entries:
+        summary = entry.summary
+        single = summary.min_production == summary.max_production
+        if covered(entry, path) and (single or not by_production):
+            production = summary.min_production if by_production else None
+            parts.append((entry, production, summary))
+        else:
+            counted.append(entry)
+    parts.extend(shard_totals(session, counted, path, by_production=by_production))
+    return parts
 
 
 def view_level_values(
     session: CatalogueSession, level: Level, path: DatasetPath
 ) -> list[LevelValue]:
     entries = matching_entries(session, path)
+    by_production = level is Level.PRODUCTION
     totals: dict[int | str, V.Summary] = defaultdict(V.Summary)
     descriptions: dict[int | str, str] = {}
-    for entry in entries:
-        if level is Level.PRODUCTION or filtered(path):
-            by_production = level is Level.PRODUCTION
-            parts = shard_totals(session, entry, path, by_production=by_production)
+    for entry in entries:  # descriptions in shard order, as before: the first one wins
+        if not by_production:
+            descriptions.setdefault(
+                getattr(entry.combination, _LEVEL_FIELDS[level]), entry.description
+            )
+    for entry, production, part in _parts(session, entries, path, by_production):
+        if by_production:
+            assert production is not None
+            value: int | str = production
         else:
-            parts = [(None, entry.summary)]
-        for production, part in parts:
-            if level is Level.PRODUCTION:
-                assert production is not None
-                value: int | str = production
-            else:
-                value = getattr(entry.combination, _LEVEL_FIELDS[level])
-            totals[value] = totals[value].plus(part)
-            descriptions.setdefault(value, entry.description)
+            value = getattr(entry.combination, _LEVEL_FIELDS[level])
+        totals[value] = totals[value].plus(part)
     described = level is Level.EVENT_TYPE
     return [
         LevelValue(

@@ -21,6 +21,7 @@ from bookkeeping.cli import main
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath, Level
 from bookkeeping.views import layout as V
+from bookkeeping.views.builder import matching_entries
 from bookkeeping.views.maintain import ensure_combination, ensure_view_layout
 from bookkeeping.views.rebuild import check, rebuild
 from bookkeeping.writer.model import JobReport
@@ -142,39 +143,140 @@ def test_racing_writers_share_one_entry_and_shard_per_combination(pair: Pair) ->
         assert [int(n) for (n,) in claims] == [int(shards[0].removeprefix(V.SHARD_PREFIX))]
 
 
-def _statements(engine: sa.Engine, call) -> int:  # type: ignore[no-untyped-def]
-    count = 0
+def _statements(reader: CatalogueBookkeeping, call, *, cold: bool = False) -> int:  # type: ignore[no-untyped-def]
+    """Statements ``call`` sends with the catalogue's directory cache warm (or, ``cold``,
+    emptied first). SQLite's emulated BEGIN (engines.py) is not a statement of the call."""
+    seen: list[str] = []
 
-    def counter(*_: object) -> None:
-        nonlocal count
-        count += 1
+    def counter(*arguments: object) -> None:
+        if not str(arguments[2]).startswith("BEGIN"):
+            seen.append(str(arguments[2]))
 
+    cache = reader.catalogue.cache
+    cache.ttl = 3600.0  # no expiry half-way on a slow machine: the count would include it
     call()  # warm the catalogue's directory cache
-    sa.event.listen(engine, "before_cursor_execute", counter)
+    if cold:
+        cache.invalidate()
+    sa.event.listen(reader.engine, "before_cursor_execute", counter)
     try:
         call()
     finally:
-        sa.event.remove(engine, "before_cursor_execute", counter)
-    return count
+        sa.event.remove(reader.engine, "before_cursor_execute", counter)
+    return len(seen)
+
+
+# The session's login lookup (user, groups: 2), the roottree read and its delta fold (2),
+# then one union over the shards for a page of files; level values need no more. With the
+# directory cache expired, each of /roottree, /roottreeDeltas and the shards (together)
+# costs four statements more.
+LOGIN = 2
+FILES_STATEMENTS = LOGIN + 3
+LEVEL_STATEMENTS = LOGIN + 2
+COLD_FILES_STATEMENTS = FILES_STATEMENTS + 3 * 4
 
 
 def test_round_trips_per_selection_do_not_grow_with_the_database(pair: Pair) -> None:
-    reports = list(generate_reports(200, seed=9))
+    reports = list(generate_reports(400, seed=9))
     writer = pair.catalogue_writer
     catalogue = CatalogueBookkeeping(pair.engine)
-    # One combination (real-data RAW files of one configuration), present from the start.
-    path = DatasetPath(config_name="LHCb", config_version="Collision12", file_type="RAW")
+    # Real data: a few combinations at first (RAW of each condition), many more later
+    # (reconstructed and stripped files).
+    path = DatasetPath(config_name="LHCb")
 
-    def select() -> None:
-        catalogue.files(path, limit=20)
-        catalogue.level_values(Level.PROCESSING_PASS, path)
+    def shards() -> int:
+        with _session(pair) as session:
+            return len(matching_entries(session, path))
 
-    writer.record_batch(reports[:50])
-    small_files = catalogue.files(path).total_files
-    small = _statements(pair.engine, select)
-    writer.record_batch(reports[50:])
-    assert catalogue.files(path).total_files > 2 * small_files
-    assert _statements(pair.engine, select) == small
+    writer.record_batch(reports[:30])
+    small_files, small_shards = catalogue.files(path).total_files, shards()
+    small = [
+        _statements(catalogue, lambda: catalogue.files(path, limit=20)),
+        _statements(catalogue, lambda: catalogue.level_values(Level.PROCESSING_PASS, path)),
+        _statements(catalogue, lambda: catalogue.files(path, limit=20), cold=True),
+    ]
+    writer.record_batch(reports[30:])
+    assert catalogue.files(path).total_files > 3 * small_files
+    assert shards() > small_shards > 1
+    large = [
+        _statements(catalogue, lambda: catalogue.files(path, limit=20)),
+        _statements(catalogue, lambda: catalogue.level_values(Level.PROCESSING_PASS, path)),
+        _statements(catalogue, lambda: catalogue.files(path, limit=20), cold=True),
+    ]
+    assert small == large == [FILES_STATEMENTS, LEVEL_STATEMENTS, COLD_FILES_STATEMENTS]
+
+
+def test_a_production_filter_costs_at_most_one_more_statement(pair: Pair) -> None:
+    """Entries inside the filter answer from their summaries; entries straddling it are
+    counted in their shards, all together."""
+    reports = list(generate_reports(120, seed=3))
+    # Half of each production's jobs moved to another production: every combination then
+    # spans two productions, so a filter on one of them cuts through every entry.
+    moved = [
+        dataclasses.replace(r, production=r.production + 5) if i % 2 else r
+        for i, r in enumerate(reports)
+    ]
+    pair.catalogue_writer.record_batch(moved)
+    pair.warehouse_writer.record_batch(moved)
+    catalogue = CatalogueBookkeeping(pair.engine)
+    production = moved[0].production
+    inside = DatasetPath(config_name=moved[0].config_name, production_range=(0, 10**8))
+    straddling = DatasetPath(config_name=moved[0].config_name, production=production)
+    assert _statements(catalogue, lambda: catalogue.files(inside, limit=5)) == FILES_STATEMENTS
+    assert (
+        _statements(catalogue, lambda: catalogue.files(straddling, limit=5)) == FILES_STATEMENTS + 1
+    )
+    assert (
+        _statements(catalogue, lambda: catalogue.level_values(Level.PRODUCTION, inside))
+        == LEVEL_STATEMENTS + 1
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**16),
+    shift=st.integers(1, 3),
+    order=st.sampled_from(["lfn", "size", "events", "run", "production", "creation", "file_id"]),
+    descending=st.booleans(),
+    offset=st.integers(0, 12),
+    limit=st.none() | st.integers(0, 25),
+)
+def test_selections_over_entries_spanning_productions_match_the_warehouse(
+    backend: str,
+    seed: int,
+    shift: int,
+    order: str,
+    descending: bool,
+    offset: int,
+    limit: int | None,
+) -> None:
+    reports = list(generate_reports(80, seed))
+    moved = [
+        dataclasses.replace(r, production=r.production + shift) if i % 3 == 0 else r
+        for i, r in enumerate(reports)
+    ]
+    with fresh_pair(backend) as pair:
+        pair.warehouse_writer.record_batch(moved)
+        pair.catalogue_writer.record_batch(moved)
+        productions = sorted({r.production for r in moved})
+        paths = [
+            DatasetPath(),
+            DatasetPath(config_name="LHCb"),
+            DatasetPath(production=productions[0]),
+            DatasetPath(production=productions[-1] + 100),
+            DatasetPath(production_range=(productions[0] + 1, productions[-1] - 1)),
+            DatasetPath(config_name="MC", production_range=(0, productions[len(productions) // 2])),
+        ]
+        for path in paths:
+            for level in Level:
+                assert pair.catalogue.level_values(level, path) == pair.warehouse.level_values(
+                    level, path
+                ), (level, path)
+            kwargs = {"offset": offset, "limit": limit, "order_by": order, "descending": descending}
+            assert pair.catalogue.files(path, **kwargs) == pair.warehouse.files(path, **kwargs)
+            assert list(pair.catalogue.iter_files(path, order_by=order)) == list(
+                pair.warehouse.iter_files(path, order_by=order)
+            )
 
 
 def test_views_cli_checks_and_rebuilds(pair: Pair) -> None:
