@@ -4,9 +4,19 @@
 transaction: the UPDATE's row lock (``BEGIN IMMEDIATE`` on SQLite) serialises concurrent
 callers, so no two of them get the same value. Inside an explicit transaction the value is
 taken back by ``abort``.
+
+``sequence_next(path, count=n)`` reserves a *block*: the counter moves by ``n`` increments in
+that one UPDATE and the first of the ``n`` values is returned (the others are
+``first + k * increment``). A bulk writer reserves its ids this way, outside its data
+transaction, so the counter row is locked only for the few milliseconds of the reservation
+and parallel writers never wait on it for the length of their writes.
+``sequences_next({path: n, ...})`` reserves several blocks in one short transaction (rows
+locked in a fixed order, so two callers never deadlock).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 
@@ -20,6 +30,26 @@ from bookkeeping.amga_adapter.errors import (
 from bookkeeping.amga_adapter.session_core import SessionCore
 
 _BIGINT = 2**63 - 1
+MAX_BLOCK = 10_000_000  # values per reservation: far above any batch, far below bigint
+
+
+def _check_count(path: str, count: object) -> int:
+    # bool is an int subclass: True would silently mean one value.
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BLOCK:
+        raise InvalidValue(
+            f"sequence {path}: the number of values to reserve must be a whole number "
+            f"from 1 to {MAX_BLOCK}, not {count!r}"
+        )
+    return count
+
+
+def _is_overflow(exc: sa.exc.DBAPIError) -> bool:
+    """Integer overflow, as each back-end reports it: PostgreSQL a DataError, MariaDB error
+    1690 (an OperationalError to PyMySQL), Oracle ORA-01426."""
+    if isinstance(exc, sa.exc.DataError):
+        return True
+    args = getattr(exc.orig, "args", ())
+    return (bool(args) and args[0] == 1690) or "ORA-01426" in str(exc.orig)
 
 
 class SequenceOps(SessionCore):
@@ -46,24 +76,55 @@ class SequenceOps(SessionCore):
         except sa.exc.IntegrityError:
             raise SequenceExists(f"sequence exists: {paths.join(target, name)}") from None
 
-    def sequence_next(self, path: str) -> int:
-        directory, name = paths.split(paths.require_single(self._abs(path)))
+    def sequence_next(self, path: str, count: int = 1) -> int:
+        """The next value of the sequence at ``path``; with ``count`` = n, the first of n
+        values reserved at once."""
+        return self.sequences_next({path: count})[path]
 
-        def take(connection: sa.Connection) -> int:
-            info = self._directory(connection, directory)
-            self.principal.require(info, "w", "use sequences")
-            key = (st.sequences.c.directory_id == info.id) & (st.sequences.c.name == name)
-            updated = connection.execute(
-                st.sequences.update()
-                .where(key)
-                .values(next_value=st.sequences.c.next_value + st.sequences.c.increment)
-            ).rowcount
-            if not updated:
-                raise NoSuchSequence(f"no such sequence: {paths.join(directory, name)}")
-            row = connection.execute(
-                sa.select(st.sequences.c.next_value, st.sequences.c.increment).where(key)
-            ).one()
-            return int(row.next_value - row.increment)
+    def sequences_next(self, blocks: Mapping[str, int]) -> dict[str, int]:
+        """Reserve ``blocks[path]`` values of each sequence, all in one transaction; returns
+        the first value reserved for each path. Nothing is reserved if any path fails."""
+        wanted: dict[tuple[str, str], tuple[str, int]] = {}
+        for path, count in blocks.items():
+            key = paths.split(paths.require_single(self._abs(path)))
+            wanted[key] = (path, _check_count(path, count))
+
+        def take(connection: sa.Connection) -> dict[str, int]:
+            firsts: dict[str, int] = {}
+            # A fixed locking order (by directory, then name): two callers reserving the
+            # same sequences can wait for each other but never deadlock.
+            for directory, name in sorted(wanted):
+                path, count = wanted[directory, name]
+                info = self._directory(connection, directory)
+                self.principal.require(info, "w", "use sequences")
+                key = (st.sequences.c.directory_id == info.id) & (st.sequences.c.name == name)
+                moved = st.sequences.c.next_value + st.sequences.c.increment * count
+                overflow = InvalidValue(
+                    f"sequence {paths.join(directory, name)}: reserving {count} values "
+                    "would leave the bigint range"
+                )
+                try:
+                    # The range condition catches SQLite, whose integers overflow to REAL
+                    # silently; the server back-ends raise an error first.
+                    updated = connection.execute(
+                        st.sequences.update()
+                        .where(key, moved.between(-_BIGINT, _BIGINT))
+                        .values(next_value=moved)
+                    ).rowcount
+                except sa.exc.DBAPIError as exc:
+                    if _is_overflow(exc):
+                        raise overflow from None
+                    raise
+                if not updated:
+                    exists = connection.execute(sa.select(st.sequences.c.id).where(key)).first()
+                    if exists is not None:
+                        raise overflow
+                    raise NoSuchSequence(f"no such sequence: {paths.join(directory, name)}")
+                row = connection.execute(
+                    sa.select(st.sequences.c.next_value, st.sequences.c.increment).where(key)
+                ).one()
+                firsts[path] = int(row.next_value - row.increment * count)
+            return firsts
 
         return self._run(take, write=True)
 

@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from bookkeeping.amga_adapter.bookkeeping import layout as BL
+from bookkeeping.amga_adapter.bookkeeping.batch import Batch, WrittenFile
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import chunked_rows, rows, scalar
-from bookkeeping.amga_adapter.bookkeeping.writer import Batch, WrittenFile
 from bookkeeping.amga_adapter.errors import EntryExists, NoSuchDirectory
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.interface import DATA_QUALITY_GROUP

@@ -65,7 +65,14 @@ event_types = Table(
 )
 
 
-def _parameter_table(name: str, owner: str, owner_type: type[Integer], target: str | None) -> Table:
+def _parameter_table(
+    name: str,
+    owner: str,
+    owner_type: type[Integer],
+    target: str | None,
+    *,
+    covering: bool = False,
+) -> Table:
     owner_column = (
         Column(owner, owner_type, ForeignKey(target), primary_key=True)
         if target
@@ -78,13 +85,17 @@ def _parameter_table(name: str, owner: str, owner_type: type[Integer], target: s
         Column("name", String(NAME_LENGTH), primary_key=True),
         Column("value", String(VALUE_LENGTH), nullable=False),
         # "the file whose GUID is g": find by (name, value), then self-join on the owner.
-        Index(None, "name", "value"),
+        # ``covering``: the owner is in the index too, so "the jobs whose Conditions are c"
+        # (dataset selection's semi-joins, warehouse/dataset.py) never visits the table.
+        # Not on fileParams, the largest table: there SQLite would rather scan a covering
+        # (name) range of every file than start from the selected jobs.
+        Index(None, "name", "value", *([owner] if covering else [])),
     )
 
 
 file_params = _parameter_table("fileParams", "file_id", BigInteger, "files.file_id")
-job_params = _parameter_table("jobParams", "job_id", BigInteger, "jobs.job_id")
-type_params = _parameter_table("typeParams", "type_id", Integer, None)
+job_params = _parameter_table("jobParams", "job_id", BigInteger, "jobs.job_id", covering=True)
+type_params = _parameter_table("typeParams", "type_id", Integer, None, covering=True)
 # name = the quality group (e.g. "DQ"), value = its flag (e.g. "OK", "BAD").
 quality_params = _parameter_table("qualityParams", "file_id", BigInteger, "files.file_id")
 
@@ -100,6 +111,28 @@ replicas = Table(
     Column("replica", String(512), nullable=False),
 )
 
+# The writer's own tables (not in Figure A1; readers never use them).
+# Ids are handed out in blocks from one counter row per kind (``bookkeeping.warehouse.ids``):
+# a writer reserves its block in a short transaction of its own, so concurrent writers never
+# hold the row for the length of their writes.
+id_counters = Table(
+    "idCounters",
+    metadata,
+    Column("name", String(32), primary_key=True),  # jobs, files, file_types
+    Column("next_value", BigInteger, nullable=False),
+)
+
+# The DIRAC job id of each recorded report. Its primary key makes "a report is recorded
+# once" a guarantee of the database, also for two writers given the same report at the same
+# moment; it is also the writer's fast look-up of recorded reports (an integer key, where the
+# jobParams row is a (name, value) string pair).
+dirac_jobs = Table(
+    "diracJobs",
+    metadata,
+    Column("dirac_job_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("job_id", BigInteger, ForeignKey("jobs.job_id"), nullable=False, unique=True),
+)
+
 WAREHOUSE_TABLES = (
     jobs,
     files,
@@ -110,4 +143,6 @@ WAREHOUSE_TABLES = (
     type_params,
     quality_params,
     replicas,
+    id_counters,
+    dirac_jobs,
 )

@@ -177,16 +177,22 @@ def ensure_directory(session: CatalogueSession, path: str, attributes: Mapping[s
         session.ensure_attributes(path, dict(attributes))
 
 
-# What makes concurrent writers safe: an LFN is recorded once, a DIRAC job once.
-UNIQUE = ((FILES, "LOGNAME"), (JOB_PARAMS, JOB_PARAMETER_DIRAC_JOB_ID))
+# What makes concurrent writers safe: an LFN is recorded once, a DIRAC job once, a file
+# type (Name, Version) once.
+UNIQUE = (
+    (FILES, ("LOGNAME",)),
+    (JOB_PARAMS, (JOB_PARAMETER_DIRAC_JOB_ID,)),
+    (TYPE_PARAMS, ("Name", "Version")),
+)
 
 
 def ensure_layout(session: CatalogueSession) -> None:
     for path, attributes in BASE_ATTRIBUTES.items():
         ensure_directory(session, path, attributes)
-    for path, attribute in UNIQUE:
+    for path, key in UNIQUE:
         existing = session.constraint_list(path)
-        if not any(line.split(" ", 2)[1:] == ["unique", attribute] for line in existing):
+        wanted = ["unique", ",".join(key)]
+        if not any(line.split(" ", 2)[1:] == wanted for line in existing):
             # Two processes creating the layout at once may both add it: a redundant
             # index, never a missing one.
-            session.constraint_add_unique(path, [attribute])
+            session.constraint_add_unique(path, list(key))

@@ -1,0 +1,200 @@
+"""A batch of job reports as catalogue entries: the look-ups a plan starts from, and the
+entries of the recorded reports, directory by directory (Appendix A layout)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bookkeeping.amga_adapter.bookkeeping import layout as L
+from bookkeeping.amga_adapter.bookkeeping.catalogue_io import chunked_rows
+from bookkeeping.amga_adapter.bookkeeping.ids import known_file_types
+from bookkeeping.amga_adapter.session import CatalogueSession
+from bookkeeping.writer.model import (
+    FILE_PARAMETER_CHECKSUM,
+    FILE_PARAMETER_EVENT_TYPE,
+    FILE_PARAMETER_EVENTS,
+    FILE_PARAMETER_GUID,
+    FILE_PARAMETER_SIZE,
+    JOB_PARAMETER_CONDITIONS,
+    JOB_PARAMETER_DIRAC_JOB_ID,
+    JOB_PARAMETER_PROCESSING_PASS,
+    JOB_PARAMETER_PRODUCTION,
+    JOB_PARAMETER_RUN,
+    JobReport,
+    OutputFileSpec,
+)
+from bookkeeping.writer.planning import (
+    AssignedReport,
+    Known,
+    Plan,
+    recorded_dirac_ids,
+    wanted_names,
+)
+
+Entry = tuple[str, dict[str, object]]
+
+
+@dataclass
+class WrittenFile:
+    """A file recorded by the batch, with what the views need to know about it."""
+
+    file_id: int
+    job_id: int
+    report: JobReport
+    output: OutputFileSpec
+    input_file_ids: tuple[int, ...]
+
+
+@dataclass
+class Batch:
+    """Entries to add, directory by directory, and the files they record."""
+
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
+    files: list[WrittenFile] = field(default_factory=list)
+
+    def add(self, directory: str, name: object, values: dict[str, object]) -> None:
+        self.entries.setdefault(directory, []).append((str(name), values))
+
+
+def job_parameters(report: JobReport) -> list[tuple[str, str]]:
+    parameters = [
+        (JOB_PARAMETER_DIRAC_JOB_ID, str(report.dirac_job_id)),
+        (JOB_PARAMETER_PRODUCTION, str(report.production)),
+        (JOB_PARAMETER_CONDITIONS, report.conditions),
+        (JOB_PARAMETER_PROCESSING_PASS, report.processing_pass),
+        *report.parameters,
+    ]
+    if report.run is not None:
+        parameters.append((JOB_PARAMETER_RUN, str(report.run)))
+    return parameters
+
+
+def file_parameters(output: OutputFileSpec) -> list[tuple[str, str]]:
+    return [
+        (FILE_PARAMETER_GUID, output.guid),
+        (FILE_PARAMETER_SIZE, str(output.size)),
+        (FILE_PARAMETER_EVENTS, str(output.events)),
+        (FILE_PARAMETER_EVENT_TYPE, str(output.event_type)),
+        (FILE_PARAMETER_CHECKSUM, output.checksum),
+        *output.parameters,
+    ]
+
+
+def _parameter_values(directory: str, parameters: list[tuple[str, str]]) -> dict[str, object]:
+    return {
+        L.attribute_name(directory, name): (
+            int(value) if L.parameter_type(directory, name) else value
+        )
+        for name, value in parameters
+    }
+
+
+def lookups(session: CatalogueSession, reports: Sequence[JobReport]) -> Known:
+    """What the catalogue knows of the names ``reports`` use (outside a transaction: the
+    data transaction's constraints catch whatever a concurrent writer adds meanwhile)."""
+    wanted_ids, lfns, types = wanted_names(reports)
+    # DIRAC job ids before and after the rest: see planning.recorded_dirac_ids.
+    before = _known_dirac_ids(session, wanted_ids)
+    known_lfns = {
+        lfn: int(file_id)
+        for lfn, file_id in chunked_rows(
+            session, [f"{L.FILES}:LOGNAME", f"{L.FILES}:FILE_ID"], f"{L.FILES}:LOGNAME", lfns
+        )
+    }
+    event_types = {
+        int(t)
+        for (t,) in chunked_rows(
+            session, [f"{L.EVENT_TYPES}:TYPE_ID"], f"{L.EVENT_TYPES}:TYPE_ID", types
+        )
+    }
+    file_types = known_file_types(session)
+    after = _known_dirac_ids(session, [i for i in wanted_ids if i not in before])
+    recorded = recorded_dirac_ids(reports, before, after, known_lfns)
+    return Known(recorded, known_lfns, event_types, file_types)
+
+
+def _known_dirac_ids(session: CatalogueSession, wanted: list[int]) -> set[int]:
+    reference = f"{L.JOB_PARAMS}:{L.attribute_name(L.JOB_PARAMS, JOB_PARAMETER_DIRAC_JOB_ID)}"
+    return {int(v) for (v,) in chunked_rows(session, [reference], reference, wanted)}
+
+
+def build(plan: Plan, assigned: Iterable[AssignedReport]) -> Batch:
+    """The entries of the recorded reports of ``plan``, with their assigned ids."""
+    batch = Batch()
+    for spec in plan.event_types:
+        batch.add(
+            L.EVENT_TYPES,
+            spec.event_type,
+            {
+                "TYPE_ID": spec.event_type,
+                "DESCRIPTION": spec.description,
+                "PRIMARY": spec.primary,
+                "DECAY": spec.decay,
+            },
+        )
+    for item in assigned:
+        job_id, report = item.job_id, item.report
+        batch.add(
+            L.JOBS,
+            job_id,
+            {
+                "JOB_ID": job_id,
+                "CONFIGNAME": report.config_name,
+                "CONFIGVERSION": report.config_version,
+                "JOBDATE": report.job_date,
+            },
+        )
+        values = _parameter_values(L.JOB_PARAMS, job_parameters(report))
+        batch.add(L.JOB_PARAMS, job_id, {"JOB_ID": job_id, **values})
+        for file_id in item.input_file_ids:
+            batch.add(L.INPUT_FILES, f"{job_id}_{file_id}", {"JOB_ID": job_id, "FILE_ID": file_id})
+        for written in item.files:
+            _add_file(batch, job_id, written.file_id, written.type_id, written.output)
+            for offset, quality in enumerate(written.output.quality):
+                quality_id = written.first_quality + offset
+                batch.add(
+                    L.QUALITY_PARAMS,
+                    quality_id,
+                    {
+                        "QUALITY_ID": quality_id,
+                        "FILE_ID": written.file_id,
+                        "Group": quality.group,
+                        "Flag": quality.flag,
+                    },
+                )
+            batch.files.append(
+                WrittenFile(written.file_id, job_id, report, written.output, item.input_file_ids)
+            )
+    return batch
+
+
+def _add_file(
+    batch: Batch, job_id: int, file_id: int, type_id: int, output: OutputFileSpec
+) -> None:
+    batch.add(
+        L.FILES,
+        file_id,
+        {
+            "FILE_ID": file_id,
+            "JOB_ID": job_id,
+            "TYPE_ID": type_id,
+            "LOGNAME": output.lfn,
+            "CREATIONDATE": output.creation_time,
+            "VISIBLE": 1 if output.visible else 0,
+        },
+    )
+    values = _parameter_values(L.FILE_PARAMS, file_parameters(output))
+    batch.add(L.FILE_PARAMS, file_id, {"FILE_ID": file_id, **values})
+    for index, copy in enumerate(output.replicas):
+        batch.add(
+            L.replica_directory(copy.site),
+            f"{file_id}_{index}",
+            {
+                "FILE_ID": file_id,
+                "STORAGECLASS": copy.storage_class,
+                "AREA": copy.area,
+                "STATUS": copy.status,
+                "REPLICA": copy.pfn,
+            },
+        )
