@@ -20,6 +20,7 @@ from bookkeeping.jdbc_compat.views import (
     NameValueTable,
     PartitionedTable,
     RenamedTable,
+    View,
     find_view,
     view_directory,
 )
@@ -119,9 +120,9 @@ class Source:
         return [column for column in found if column is not None]
 
 
-def view_source(schema: CatalogueSchema, name: str, view: object) -> Source:
+def view_source(schema: CatalogueSchema, name: str, view: View) -> Source:
     """The source of a view table read as such (not rewritten by pivot.py)."""
-    directory = view_directory(schema.base_directory, view)  # type: ignore[arg-type]
+    directory = view_directory(schema.base_directory, view)
     if isinstance(view, RenamedTable):
         types = dict(schema.attributes(directory))
         attributes = []
