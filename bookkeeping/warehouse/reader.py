@@ -25,6 +25,7 @@ from bookkeeping.interface import (
     Relative,
     Replica,
 )
+from bookkeeping.warehouse import dataset
 from bookkeeping.warehouse.fileview import NUMERIC_ATTRIBUTES, FileView
 from bookkeeping.warehouse.listing import group_locations, listing_filters, listing_select
 from bookkeeping.warehouse.provenance import CHILDREN, PARENTS, relatives
@@ -92,23 +93,6 @@ def _record(row: Row) -> FileRecord:
     )
 
 
-def _path_filters(view: FileView, path: DatasetPath) -> list[sa.ColumnElement[bool]]:
-    wanted = {
-        "config": path.config_name,
-        "configversion": path.config_version,
-        "conditions": path.conditions,
-        "processingpass": path.processing_pass,
-        "eventtype": path.event_type,
-        "filetype": path.file_type,
-        "production": path.production,
-    }
-    filters = [view[key] == value for key, value in wanted.items() if value is not None]
-    if path.production_range is not None:
-        first, last = path.production_range
-        filters.append(view["production"].between(first, last))
-    return filters
-
-
 class WarehouseBookkeeping:
     """Reads the warehouse tables; every method opens (and closes) its own connection."""
 
@@ -144,6 +128,18 @@ class WarehouseBookkeeping:
             view["fileid"].asc(),
         ]
 
+    def _records_in_order(self, connection: Connection, ids: list[int]) -> list[FileRecord]:
+        """The records of ``ids``, in that order (chunks of ``IN_CHUNK`` ids)."""
+        by_id: dict[int, FileRecord] = {}
+        for start in range(0, len(ids), IN_CHUNK):
+            view = FileView()
+            chunk = ids[start : start + IN_CHUNK]
+            query = self._record_select(view).where(files.c.file_id.in_(chunk))
+            for row in connection.execute(query.select_from(view.source)):
+                record = _record(row)
+                by_id[record.file_id] = record
+        return [by_id[int(file_id)] for file_id in ids]
+
     def _records(self, where: sa.ColumnElement[bool] | None) -> list[FileRecord]:
         view = FileView()
         query = self._record_select(view)
@@ -157,15 +153,15 @@ class WarehouseBookkeeping:
     def level_values(self, level: Level, path: DatasetPath | None = None) -> list[LevelValue]:
         path = path or DatasetPath()
         view = FileView()
-        value = view[_LEVEL_KEYS[level]]
         described = level is Level.EVENT_TYPE
+        value = view[_LEVEL_KEYS[level]]
         group = [value, view["eventdescription"]] if described else [value]
         totals = [
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(view["events"]), 0),
             sa.func.coalesce(sa.func.sum(view["size"]), 0),
         ]
-        query = sa.select(*group, *totals).where(*_path_filters(view, path)).group_by(*group)
+        query = sa.select(*group, *totals).where(*dataset.restrict(view, path)).group_by(*group)
         with self._connect() as connection:
             rows = connection.execute(query.select_from(view.source)).all()
         values = [
@@ -193,25 +189,27 @@ class WarehouseBookkeeping:
             raise ValidationError(
                 f"offset ({offset}) and limit ({limit}) must not be negative", offset=offset
             )
-        totals_view = FileView()
+        totals_view, ids_view = FileView(), FileView()
         totals = sa.select(
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(totals_view["events"]), 0),
             sa.func.coalesce(sa.func.sum(totals_view["size"]), 0),
-        ).where(*_path_filters(totals_view, path))
-        view = FileView()
+        ).where(*dataset.restrict(totals_view, path))
+        # The page's ids first, joining only the attribute it is ordered by; then the
+        # records of those ids alone (late materialisation: dataset.py).
         page = (
-            self._record_select(view)
-            .where(*_path_filters(view, path))
-            .order_by(*self._order(view, order_by, descending))
+            sa.select(ids_view["fileid"])
+            .where(*dataset.restrict(ids_view, path))
+            .order_by(*self._order(ids_view, order_by, descending))
             .offset(offset)
             .limit(limit)
         )
         with self._connect() as connection:
             count, events, size = connection.execute(totals.select_from(totals_view.source)).one()
-            records = [_record(r) for r in connection.execute(page.select_from(view.source))]
+            ids = list(connection.scalars(page.select_from(ids_view.source))) if count else []
+            found = self._records_in_order(connection, ids)
         return FilesPage(
-            files=tuple(records),
+            files=tuple(found),
             total_files=int(count),
             total_events=int(events),
             total_bytes=int(size),
@@ -225,7 +223,7 @@ class WarehouseBookkeeping:
         view = FileView()
         query = (
             self._record_select(view)
-            .where(*_path_filters(view, path))
+            .where(*dataset.restrict(view, path))
             .order_by(*self._order(view, order_by, descending))
         )
         with self._connect() as connection:

@@ -85,10 +85,11 @@ def _parameter_table(
         Column("name", String(NAME_LENGTH), primary_key=True),
         Column("value", String(VALUE_LENGTH), nullable=False),
         # "the file whose GUID is g": find by (name, value), then self-join on the owner.
-        # ``covering``: the owner is in the index too, so "the jobs whose Conditions are c"
-        # (dataset selection's semi-joins, warehouse/dataset.py) never visits the table.
-        # Not on fileParams, the largest table: there SQLite would rather scan a covering
-        # (name) range of every file than start from the selected jobs.
+        # ``covering`` (migration 0006): the owner is in the index too, so "the jobs whose
+        # ProcessingPass is p" (a dataset selection's first step, warehouse/dataset.py) is
+        # one index range that never visits the table. Not on fileParams, the largest
+        # table: there SQLite would rather scan a covering (name) range of every file than
+        # start from the selected jobs.
         Index(None, "name", "value", *([owner] if covering else [])),
     )
 
