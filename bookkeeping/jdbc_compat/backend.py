@@ -10,6 +10,9 @@ from typing import Protocol
 
 class Backend(Protocol):
     base_directory: str
+    # True when an empty string reads back as NULL (the AMGA wire carries both as an empty
+    # line): a column known never to be NULL then reads its empty value as "".
+    empty_is_null: bool
 
     @property
     def in_transaction(self) -> bool: ...

@@ -97,6 +97,7 @@ def warehouse_views() -> dict[str, View]:
             L.REPLICAS,
             "site",
             tuple((name, name.upper(), kind) for name, kind in replica_types.items()),
+            not_null=tuple(c.name for c in replicas.columns if not c.nullable),
         ),
     }
 

@@ -85,6 +85,7 @@ class PartitionFetch:
     terms: tuple[exp.Expression, ...]  # pushed conditions, written for each partition
     resolve: Callable[[exp.Column], ResolvedColumn]
     params: Sequence[object]
+    not_null: tuple[int, ...] = ()  # slots never NULL: "" where the wire says NULL
 
     @property
     def slots(self) -> tuple[int, ...]:
@@ -106,6 +107,10 @@ class PartitionFetch:
                     row = _place(width, self.positions, values[: len(self.positions)])
                     for position in self.partition_positions:
                         row[position] = name
+                    if backend.empty_is_null:
+                        for position in self.not_null:
+                            if row[position] is None:
+                                row[position] = ""
                     yield row
 
 

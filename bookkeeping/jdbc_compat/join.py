@@ -162,6 +162,7 @@ def build_fetch(
     view = sources[0].view
     if isinstance(view, PartitionedTable):
         real = [(p, c) for p, c in zip(positions, columns, strict=True) if not is_partition(c)]
+        never_null = {attribute for sql, attribute, _ in view.columns if sql in view.not_null}
         return PartitionFetch(
             sources[0].directory,
             tuple(c for _, c in real),
@@ -170,6 +171,7 @@ def build_fetch(
             tuple(terms),
             scope.column,
             params,  # type: ignore[arg-type]
+            tuple(p for p, c in real if c.attribute in never_null),
         )
     condition = " and ".join(writer.write(term) for term in terms)
     if isinstance(view, NameValueTable):

@@ -15,6 +15,8 @@ _GLOB = set("*?[")
 
 
 class LocalBackend:
+    empty_is_null = False
+
     def __init__(
         self, session: CatalogueSession, base_directory: str, on_close: object = None
     ) -> None:

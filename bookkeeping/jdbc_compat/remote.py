@@ -97,6 +97,8 @@ class _Rows:
 
 
 class RemoteBackend:
+    empty_is_null = True
+
     def __init__(self, client: MDClient, base_directory: str) -> None:
         self.client = client
         self.base_directory = posixpath.normpath("/" + base_directory.strip("/"))

@@ -75,6 +75,9 @@ class PartitionedTable:
     partition_column: str
     columns: tuple[tuple[str, str, str], ...]
     partition_type: str = "varchar(255)"
+    # SQL columns never NULL (as in the relational table): where the wire cannot tell an
+    # empty string from NULL (amga://), their empty value reads as "".
+    not_null: tuple[str, ...] = ()
 
 
 View = RenamedTable | NameValueTable | PartitionedTable
