@@ -163,8 +163,9 @@ class JdbcBookkeeping(WarehouseBookkeeping):
 
     Defines ``warehouse_views()`` on ``connection`` (a connection meant for this: its
     ``fileParams`` is then the warehouse's name/value table). Results are identical to
-    ``WarehouseBookkeeping``'s on the same data; over ``amga://`` empty strings read back
-    as NULL (a protocol limit, docs/jdbc_compat.md).
+    ``WarehouseBookkeeping``'s on the same data (over ``amga://`` too, except that a
+    parameter whose value is the empty string reads as missing: the wire carries NULL and
+    "" alike, docs/jdbc_compat.md).
     """
 
     def __init__(self, connection: Connection) -> None:
