@@ -27,8 +27,13 @@ from bookkeeping.amga_adapter.permissions import (
     DEFAULT_ENTRY_PERMISSIONS,
 )
 from bookkeeping.amga_adapter.types import check_text
+from bookkeeping.bulk import insert_rows
 
 INSERT_BATCH = 2000
+# Values per IN list of select_in. Small enough that PostgreSQL probes an index instead of
+# scanning the table: with 1000 values its cost model prefers a sequential scan of a
+# 100,000-entry directory (17 ms, against 0.2 ms for 500 index probes).
+IN_CHUNK = 200
 
 
 class EntryOps(AttributeOps):
@@ -65,9 +70,9 @@ class EntryOps(AttributeOps):
             self.principal.require(info, "w", "add entries")
             total = 0
             while batch := list(islice(source, INSERT_BATCH)):
-                info, records = self._records(connection, info, batch, seen)
-                written[:] = [record["name"] for record in records]
-                connection.execute(info.table.insert(), records)
+                info, columns, records = self._records(connection, info, batch, seen)
+                written[:] = [record[0] for record in records]
+                insert_rows(connection, info.table, columns, records)
                 self._after_write(connection, info, written)
                 total += len(records)
             return total
@@ -155,6 +160,47 @@ class EntryOps(AttributeOps):
 
         return self._stream(build, lambda row: (row[0], list(row[1:])))
 
+    def select_in(
+        self,
+        directory: str,
+        key: str,
+        values: Iterable[object],
+        attributes: Sequence[str],
+    ) -> list[tuple[object, ...]]:
+        """(``key``, *``attributes``) of the readable entries of ``directory`` whose ``key``
+        attribute is one of ``values`` (engine extension, not an AMGA command).
+
+        What ``selectattr`` answers for ``key in (v1, v2, ...)``, without query text: bulk
+        writers look up thousands of ids or names per batch, and parsing and compiling a
+        condition of thousands of literals cost more than the look-up. The values are
+        checked against the attribute's type and bound as parameters, ``IN_CHUNK`` per
+        statement; the read right and entry read filter apply as for ``selectattr``.
+        """
+        target = self._abs(directory)
+        wanted = list(dict.fromkeys(values))
+        names = [key, *attributes]
+
+        def read(connection: sa.Connection) -> list[tuple[object, ...]]:
+            info = self._directory(connection, target)
+            self.principal.require(info, "r", "query the directory")
+            info, found = self._attributes(connection, info, names)
+            table = info.table
+            coerce = found[0].type.coerce
+            keys = [coerce(key, value) for value in wanted]
+            query = sa.select(*(table.c[a.column] for a in found)).where(
+                table.c[found[0].column].in_(sa.bindparam("wanted", expanding=True))
+            )
+            readable = self.principal.entry_filter(info, table, "r")
+            if readable is not None:
+                query = query.where(readable)
+            rows: list[tuple[object, ...]] = []
+            for start in range(0, len(keys), IN_CHUNK):
+                chunk = keys[start : start + IN_CHUNK]
+                rows.extend(tuple(row) for row in connection.execute(query, {"wanted": chunk}))
+            return rows
+
+        return self._run(read, write=False)
+
     # -- internals -------------------------------------------------------------------
 
     def _name_selector(self, info: DirectoryInfo, name: str) -> sa.ColumnElement[bool]:
@@ -169,22 +215,19 @@ class EntryOps(AttributeOps):
         info: DirectoryInfo,
         batch: list[tuple[str, Mapping[str, object]]],
         seen: set[str],
-    ) -> tuple[DirectoryInfo, list[dict[str, object]]]:
-        """Rows ready for executemany: every row has the same keys (NULL where unset)."""
+    ) -> tuple[DirectoryInfo, list[str], list[tuple[object, ...]]]:
+        """The columns the batch uses and one tuple of values per entry (NULL where an
+        entry lacks an attribute), checked and coerced: ready for ``insert_rows``."""
         used = list(dict.fromkeys(attribute for _, values in batch for attribute in values))
         info, attributes = self._attributes(connection, info, used)
         # Looked up once per batch, not per value: this loop is the bulk path.
-        columns = {a.name: (a.column, a.type.coerce) for a in attributes}
-        blank: dict[str, object] = {
-            "name": None,
-            "owner": self.user,
-            "permissions": DEFAULT_ENTRY_PERMISSIONS,
-            "group_rights": DEFAULT_ENTRY_GROUP_RIGHTS,
-            "link": None,
-            **dict.fromkeys(column for column, _ in columns.values()),
-        }
+        columns = ["name", "owner", "permissions", "group_rights", *(a.column for a in attributes)]
+        position = {a.name: index for index, a in enumerate(attributes, start=4)}
+        coerce = [None] * 4 + [a.type.coerce for a in attributes]
+        blank = [None, self.user, DEFAULT_ENTRY_PERMISSIONS, DEFAULT_ENTRY_GROUP_RIGHTS]
+        blank += [None] * len(attributes)
         checks_not_null = any(c.kind == "not_null" for c in info.constraints)
-        records = []
+        records: list[tuple[object, ...]] = []
         for name, values in batch:
             paths.check_name("entry", name)
             if name in seen:
@@ -194,12 +237,12 @@ class EntryOps(AttributeOps):
             if checks_not_null:
                 self._check_not_null(connection, info, values, insert=True)
             record = blank.copy()
-            record["name"] = name
+            record[0] = name
             for key, value in values.items():
-                column, coerce = columns[key]
-                record[column] = coerce(key, value)
-            records.append(record)
-        return info, records
+                index = position[key]
+                record[index] = coerce[index](key, value)  # type: ignore[misc]
+            records.append(tuple(record))
+        return info, columns, records
 
     def _explain_missing(
         self, connection: sa.Connection, info: DirectoryInfo, name: str, verb: str

@@ -135,6 +135,8 @@ def check_text(what: str, value: str) -> str:
 
 
 def _to_int(t: AttributeType, value: object) -> int:
+    if type(value) is int and _INT_RANGES[t.kind][0] <= value <= _INT_RANGES[t.kind][1]:
+        return value  # the bulk writers' case, checked without conversions
     if isinstance(value, bool):
         raise TypeError("a boolean is not an integer")
     if isinstance(value, float):
@@ -173,6 +175,8 @@ def _to_decimal(t: AttributeType, value: object) -> decimal.Decimal:
 
 
 def _to_str(t: AttributeType, value: object) -> str:
+    if type(value) is str and (t.length is None or len(value) <= t.length) and "\x00" not in value:
+        return value  # the bulk writers' case
     if not isinstance(value, str):
         if isinstance(value, bool | bytes):
             raise TypeError(f"{type(value).__name__} is not text")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from bookkeeping.amga_adapter.bookkeeping import layout as BL
 from bookkeeping.amga_adapter.bookkeeping.batch import Batch, WrittenFile
-from bookkeeping.amga_adapter.bookkeeping.catalogue_io import chunked_rows, rows, scalar
+from bookkeeping.amga_adapter.bookkeeping.catalogue_io import rows, scalar
 from bookkeeping.amga_adapter.errors import EntryExists, NoSuchDirectory
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.interface import DATA_QUALITY_GROUP
@@ -85,7 +85,9 @@ class ViewMaintainer:
         self.token = token or uuid.uuid4().hex[:16]
         self._shards: dict[str, str] = {}  # combination key -> shard path
         self._descriptions: dict[int, str] = {}
-        self._input_types: dict[str, str] = {}  # LFN -> file type, for primary inputs
+        self._input_types: dict[str, str] = {}  # LFN -> file type, the batch's primary inputs
+        self._type_names: dict[int, str] = {}  # file type id -> name
+        self._keys: dict[V.Combination, str] = {}
         self._mine: dict[str, V.Summary] = {}  # this writer's delta rows, as committed
         self._staged: dict[str, V.Summary] = {}
         self._layout_ready = False
@@ -101,41 +103,47 @@ class ViewMaintainer:
         for report in reports:
             for output in report.output_files:
                 combo = combination(self._facts(report, output, 0, 0))
-                if combo.key not in self._shards:
+                key = self._key(combo)
+                if key not in self._shards:
                     description = self._descriptions.get(output.event_type, "")
-                    self._shards[combo.key] = ensure_combination(session, combo, description)
+                    self._shards[key] = ensure_combination(session, combo, description)
+
+    def _key(self, combo: V.Combination) -> str:
+        # The key is a hash of the combination's JSON: worth computing once per
+        # combination, not once per file (combinations are few).
+        key = self._keys.get(combo)
+        if key is None:
+            key = self._keys[combo] = combo.key
+        return key
 
     def _learn_input_types(self, session: CatalogueSession, reports: Sequence[JobReport]) -> None:
+        """The file types of the batch's primary inputs (kept for this batch only: a
+        writer running for months must not remember every file)."""
         in_batch = {f.lfn: f.file_type for r in reports for f in r.output_files}
         wanted = sorted({min(r.input_files) for r in reports if r.input_files} - in_batch.keys())
-        self._input_types.update(
-            (lfn, name)
-            for lfn, name in chunked_rows(
-                session,
-                [f"{BL.FILES}:LOGNAME", f"{BL.TYPE_PARAMS}:Name"],
-                f"{BL.FILES}:LOGNAME",
-                wanted,
-                f"{BL.FILES}:TYPE_ID = {BL.TYPE_PARAMS}:TYPE_ID",
+        found = session.select_in(BL.FILES, "LOGNAME", wanted, ["TYPE_ID"])
+        if any(int(type_id) not in self._type_names for _, type_id in found):  # type: ignore[call-overload]
+            self._type_names.update(
+                (int(type_id), str(name))
+                for type_id, name in rows(
+                    session, [f"{BL.TYPE_PARAMS}:TYPE_ID", f"{BL.TYPE_PARAMS}:Name"]
+                )
             )
-        )
+        self._input_types = {
+            str(lfn): self._type_names.get(int(type_id), "")  # type: ignore[call-overload]
+            for lfn, type_id in found
+        }
         self._input_types.update(in_batch)
 
     def _learn_descriptions(self, session: CatalogueSession, reports: Sequence[JobReport]) -> None:
         wanted = sorted(
             {f.event_type for r in reports for f in r.output_files} - self._descriptions.keys()
         )
-        known = dict(
-            chunked_rows(
-                session,
-                [f"{BL.EVENT_TYPES}:TYPE_ID", f"{BL.EVENT_TYPES}:DESCRIPTION"],
-                f"{BL.EVENT_TYPES}:TYPE_ID",
-                wanted,
-            )
-        )
+        known = dict(session.select_in(BL.EVENT_TYPES, "TYPE_ID", wanted, ["DESCRIPTION"]))
         for report in reports:  # the first declaration wins, as in the bookkeeping
             for spec in report.event_types:
                 known.setdefault(spec.event_type, spec.description)
-        self._descriptions.update((int(k), v) for k, v in known.items())
+        self._descriptions.update((int(k), str(v)) for k, v in known.items())  # type: ignore[call-overload]
 
     def _facts(
         self, report: JobReport, output: OutputFileSpec, file_id: int, job_id: int
@@ -174,14 +182,14 @@ class ViewMaintainer:
         added: dict[str, V.Summary] = defaultdict(V.Summary)
         for written in batch.files:
             facts = self._facts_of(written)
-            combo = combination(facts)
-            shard = self._shards.get(combo.key)
+            key = self._key(combination(facts))
+            shard = self._shards.get(key)
             if shard is None:
                 # Unforeseen by prepare (e.g. an input recorded meanwhile): a schema change
                 # cannot happen here on every back-end, so the batch retries after prepare.
-                raise NoSuchDirectory(f"no shard prepared for combination {combo.key}")
+                raise NoSuchDirectory(f"no shard prepared for combination {key}")
             by_shard[shard].append((str(facts.file_id), shard_values(facts)))
-            added[combo.key] = added[combo.key].plus(summary(facts))
+            added[key] = added[key].plus(summary(facts))
         for shard, entries in by_shard.items():
             session.addentries(shard, entries)
         self._staged = {}

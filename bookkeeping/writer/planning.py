@@ -140,30 +140,29 @@ def wanted_names(reports: Sequence[JobReport]) -> tuple[list[int], list[str], li
     return dirac_ids, lfns, event_types
 
 
-def recorded_dirac_ids(
-    reports: Sequence[JobReport], before: set[int], after: set[int], lfns: Mapping[str, int]
-) -> set[int]:
-    """The DIRAC job ids of ``reports`` to take as recorded, from two look-ups of them made
-    before (``before``) and after (``after``) the look-up of the LFNs (``lfns``).
+def dirac_ids_to_confirm(
+    reports: Sequence[JobReport], before: set[int], lfns: Mapping[str, int]
+) -> list[int]:
+    """The DIRAC job ids of ``reports`` to look up a second time, after the LFNs.
 
     Each look-up sees what was committed when it began, and other writers commit in
-    between: a report recorded meanwhile would show its DIRAC job id but not its files
-    (its outputs, another report's inputs, looked as if never recorded), or its files but
-    not its id (looked like a conflict). Taken as recorded are the ids seen before the
-    LFNs, and the ids seen only after them whose report's output files were all seen:
-    both are reports committed before the LFN look-up, so the answer is one moment's
-    bookkeeping. A report committed just after it is planned as new, and the database's
+    between. A report recorded meanwhile would show its DIRAC job id but not its files (its
+    outputs, another report's inputs, as if never recorded), or its files but not its id
+    (as if its outputs belonged to another job). So the DIRAC job ids are looked up first
+    (``before``), then the LFNs (``lfns``), then again the ids of the reports not recorded
+    ``before`` whose output files were all there: those found were committed before the LFN
+    look-up, like the ids of ``before``, and the plan sees one moment's bookkeeping. A
+    report committed just after the LFN look-up is planned as new, and the database's
     unique DIRAC job id sends the batch back to be planned again.
     """
-    recorded = set(before)
-    for report in reports:
-        if (
-            report.dirac_job_id in after
-            and report.dirac_job_id not in before
+    return sorted(
+        {
+            report.dirac_job_id
+            for report in reports
+            if report.dirac_job_id not in before
             and all(output.lfn in lfns for output in report.output_files)
-        ):
-            recorded.add(report.dirac_job_id)
-    return recorded
+        }
+    )
 
 
 def conflict(report: JobReport, lfns: dict[str, int], event_types: set[int]) -> str | None:

@@ -3,11 +3,11 @@ entries of the recorded reports, directory by directory (Appendix A layout)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
-from bookkeeping.amga_adapter.bookkeeping.catalogue_io import chunked_rows
 from bookkeeping.amga_adapter.bookkeeping.ids import known_file_types
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.writer.model import (
@@ -28,7 +28,7 @@ from bookkeeping.writer.planning import (
     AssignedReport,
     Known,
     Plan,
-    recorded_dirac_ids,
+    dirac_ids_to_confirm,
     wanted_names,
 )
 
@@ -81,42 +81,50 @@ def file_parameters(output: OutputFileSpec) -> list[tuple[str, str]]:
     ]
 
 
+@functools.lru_cache(maxsize=4096)
+def _attribute_of(directory: str, parameter: str) -> tuple[str, bool]:
+    """(attribute name, stored as a number): worked out once per parameter name, not once
+    per file (names are few; the encoding is a regular expression and a loop)."""
+    return L.attribute_name(directory, parameter), bool(L.parameter_type(directory, parameter))
+
+
 def _parameter_values(directory: str, parameters: list[tuple[str, str]]) -> dict[str, object]:
-    return {
-        L.attribute_name(directory, name): (
-            int(value) if L.parameter_type(directory, name) else value
-        )
-        for name, value in parameters
-    }
+    values: dict[str, object] = {}
+    for name, value in parameters:
+        attribute, numeric = _attribute_of(directory, name)
+        values[attribute] = int(value) if numeric else value
+    return values
 
 
 def lookups(session: CatalogueSession, reports: Sequence[JobReport]) -> Known:
     """What the catalogue knows of the names ``reports`` use (outside a transaction: the
     data transaction's constraints catch whatever a concurrent writer adds meanwhile)."""
     wanted_ids, lfns, types = wanted_names(reports)
-    # DIRAC job ids before and after the rest: see planning.recorded_dirac_ids.
+    # DIRAC job ids before and after the rest: see planning.dirac_ids_to_confirm.
     before = _known_dirac_ids(session, wanted_ids)
     known_lfns = {
-        lfn: int(file_id)
-        for lfn, file_id in chunked_rows(
-            session, [f"{L.FILES}:LOGNAME", f"{L.FILES}:FILE_ID"], f"{L.FILES}:LOGNAME", lfns
-        )
+        str(lfn): int(file_id)  # type: ignore[call-overload]
+        for lfn, file_id in session.select_in(L.FILES, "LOGNAME", lfns, ["FILE_ID"])
     }
     event_types = {
-        int(t)
-        for (t,) in chunked_rows(
-            session, [f"{L.EVENT_TYPES}:TYPE_ID"], f"{L.EVENT_TYPES}:TYPE_ID", types
-        )
+        int(t)  # type: ignore[call-overload]
+        for (t,) in session.select_in(L.EVENT_TYPES, "TYPE_ID", types, [])
     }
     file_types = known_file_types(session)
-    after = _known_dirac_ids(session, [i for i in wanted_ids if i not in before])
-    recorded = recorded_dirac_ids(reports, before, after, known_lfns)
+    recorded = before | _known_dirac_ids(session, dirac_ids_to_confirm(reports, before, known_lfns))
     return Known(recorded, known_lfns, event_types, file_types)
 
 
+_DIRAC_ATTRIBUTE = L.attribute_name(L.JOB_PARAMS, JOB_PARAMETER_DIRAC_JOB_ID)
+
+
 def _known_dirac_ids(session: CatalogueSession, wanted: list[int]) -> set[int]:
-    reference = f"{L.JOB_PARAMS}:{L.attribute_name(L.JOB_PARAMS, JOB_PARAMETER_DIRAC_JOB_ID)}"
-    return {int(v) for (v,) in chunked_rows(session, [reference], reference, wanted)}
+    if not wanted:
+        return set()
+    return {
+        int(v)  # type: ignore[call-overload]
+        for (v,) in session.select_in(L.JOB_PARAMS, _DIRAC_ATTRIBUTE, wanted, [])
+    }
 
 
 def build(plan: Plan, assigned: Iterable[AssignedReport]) -> Batch:

@@ -59,6 +59,10 @@ RETRIES = 6  # per-report attempts once the batch gave up
 BATCH_ATTEMPTS = 6  # whole-batch attempts before falling back to one report at a time
 SCHEMA_ATTEMPTS = 6  # attempts of the schema changes a batch needs
 DEFAULT_USER = "root"
+# How long the writer trusts its cached directories. A batch touches a few dozen of them, and
+# reloading each costs four statements; what the cache can get wrong is only ownership and
+# ACLs (a missing attribute or table reloads at once), which do not change under a writer.
+SCHEMA_CACHE_SECONDS = 30.0
 
 
 def _retryable(exc: CatalogueError) -> bool:
@@ -103,7 +107,7 @@ class CatalogueWriter:
         """``views``: keep the roottree and its shards up to date (the default), or not,
         or use the given hooks."""
         self.engine = engine
-        self.catalogue = Catalogue(engine)
+        self.catalogue = Catalogue(engine, cache_ttl=SCHEMA_CACHE_SECONDS)
         self.user = user
         if views is True:
             from bookkeeping.views.maintain import ViewMaintainer  # the views build on us
