@@ -78,7 +78,11 @@ SELECTIONS: dict[str, Callable[[Bookkeeping], object]] = {
 }
 
 
-@pytest.fixture(scope="module", params=[(db, n) for db in DATABASES for n in SIZES])
+@pytest.fixture(
+    scope="module",
+    params=[(db, n) for db in DATABASES for n in SIZES],
+    ids=lambda param: f"{param[0]}-{param[1]}",
+)
 def populated(request: pytest.FixtureRequest) -> Iterator[tuple[Engine, int]]:
     database, files = request.param
     with populated_database(database, files) as url:

@@ -151,7 +151,11 @@ def _index(engine: Engine, session: CatalogueSession, entries: list[Entry]) -> N
             ).create(connection)
 
 
-@pytest.fixture(scope="module", params=[(n, indexed) for n in SIZES for indexed in (False, True)])
+@pytest.fixture(
+    scope="module",
+    params=[(n, indexed) for n in SIZES for indexed in (False, True)],
+    ids=lambda param: f"{param[0]}-{'indexed' if param[1] else 'plain'}",
+)
 def layouts(request: pytest.FixtureRequest) -> Iterator[tuple[Layouts, int, bool]]:
     files, indexed = request.param
     with populated_database("postgresql", files) as url:
