@@ -1,4 +1,5 @@
-"""Throughput of the production writer's bulk path and of the data generator (files/s).
+"""Throughput of the production writer's bulk path and of the data generator (files/s), and
+of 1, 4 and 16 writers recording at the same time.
 
 Run: ``.venv/bin/pytest benchmarks/test_writer_bench.py --benchmark-only``
 ``BK_BENCH_FILES`` sets the number of files per round (default 20000; 100000 for the
@@ -6,10 +7,19 @@ Run: ``.venv/bin/pytest benchmarks/test_writer_bench.py --benchmark-only``
 ``BK_TEST_POSTGRES_URL`` is set. Each implementation of the bookkeeping is measured; one
 that is not available in this build is skipped. ``extra_info["files_per_second"]`` holds
 the figure.
+
+Parallel writers (PostgreSQL only): ``BK_BENCH_PARALLEL_FILES`` files (default 6000) split
+into independent shares (``bookkeeping.bench.writes.split_by_chain``), one writer per share,
+as threads of one process and as separate processes; each records its share report by
+report (batch 1, the real-time path) or in batches (``BK_BENCH_PARALLEL_BATCHES``, default
+``1,100``). The bookkeeping holds a warm-up production first (layout, view combinations),
+so the clock measures recording. ``extra_info`` has files/s and the reports that failed
+(the benchmark fails if any did).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 
@@ -18,6 +28,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bookkeeping.backends import BACKENDS, open_writer
+from bookkeeping.bench.writes import (
+    WriteOutcome,
+    record_concurrently,
+    record_in_processes,
+    split_by_chain,
+)
 from bookkeeping.bootstrap import initialise
 from bookkeeping.engines import create_engine
 from bookkeeping.generator import generate_reports
@@ -109,3 +125,71 @@ def test_generation_alone_files_per_second(benchmark: pytest.FixtureRequest) -> 
     )
     mean = benchmark.stats.stats.mean  # type: ignore[attr-defined]
     benchmark.extra_info["files_per_second"] = round(FILES / mean)  # type: ignore[attr-defined]
+
+
+PARALLEL_FILES = int(os.environ.get("BK_BENCH_PARALLEL_FILES", "6000"))
+PARALLEL_BATCHES = [int(b) for b in os.environ.get("BK_BENCH_PARALLEL_BATCHES", "1,100").split(",")]
+WARM_UP_SHIFT = 90_000_000  # DIRAC ids and LFNs of the warm-up production: its own
+
+
+def _warm_up_reports() -> list[JobReport]:
+    def lfn(name: str) -> str:
+        return name.replace("/lhcb/", "/lhcb/warm-up/", 1)
+
+    return [
+        dataclasses.replace(
+            r,
+            dirac_job_id=r.dirac_job_id + WARM_UP_SHIFT,
+            input_files=tuple(lfn(x) for x in r.input_files),
+            output_files=tuple(dataclasses.replace(f, lfn=lfn(f.lfn)) for f in r.output_files),
+        )
+        for r in generate_reports(1000, seed=3)
+    ]
+
+
+@pytest.fixture(scope="module")
+def parallel_reports() -> list[JobReport]:
+    return list(generate_reports(PARALLEL_FILES, seed=3))
+
+
+@pytest.mark.skipif(not server_url("postgresql"), reason="needs BK_TEST_POSTGRES_URL")
+@pytest.mark.parametrize("batch_size", PARALLEL_BATCHES)
+@pytest.mark.parametrize("mode", ["threads", "processes"])
+@pytest.mark.parametrize("writers", [1, 4, 16])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_parallel_writers_postgresql(
+    benchmark: pytest.FixtureRequest,
+    parallel_reports: list[JobReport],
+    backend: str,
+    writers: int,
+    mode: str,
+    batch_size: int,
+) -> None:
+    shares = split_by_chain(parallel_reports, writers)
+    with scratch_database("postgresql", server_url("postgresql")) as database:
+        engine = create_engine(database.url, pool_size=writers + 2)
+        try:
+            initialise(engine, root_password="bench")
+            _writer(engine, backend)
+            warm = _writer(engine, backend).record_batch(_warm_up_reports())
+            assert all(result.ok for result in warm)
+
+            def run() -> WriteOutcome:
+                if mode == "threads":
+                    return record_concurrently(engine, backend, shares, batch_size=batch_size)
+                return record_in_processes(database.url, backend, shares, batch_size=batch_size)
+
+            outcome: WriteOutcome = benchmark.pedantic(run, rounds=1, iterations=1)  # type: ignore[attr-defined]
+        finally:
+            engine.dispose()
+    benchmark.extra_info.update(  # type: ignore[attr-defined]
+        writers=writers,
+        mode=mode,
+        batch_size=batch_size,
+        files=outcome.files,
+        reports=outcome.reports,
+        failed_reports=outcome.failed,
+        files_per_second=round(outcome.files_per_second),
+        reports_per_second=round(outcome.reports / outcome.seconds) if outcome.seconds else 0,
+    )
+    assert outcome.failed == 0, outcome.first_error

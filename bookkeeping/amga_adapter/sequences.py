@@ -1,9 +1,9 @@
 """Sequences of a session: named counters that live in a directory (``<dir>/<name>``).
 
 ``sequence_next`` is one UPDATE of the counter row followed by a read of it in the same
-transaction: the UPDATE's row lock (``BEGIN IMMEDIATE`` on SQLite) serialises concurrent
-callers, so no two of them get the same value. Inside an explicit transaction the value is
-taken back by ``abort``.
+transaction (one ``UPDATE ... RETURNING`` where the database has it): the UPDATE's row lock
+(``BEGIN IMMEDIATE`` on SQLite) serialises concurrent callers, so no two of them get the
+same value. Inside an explicit transaction the value is taken back by ``abort``.
 
 ``sequence_next(path, count=n)`` reserves a *block*: the counter moves by ``n`` increments in
 that one UPDATE and the first of the ``n`` values is returned (the others are
@@ -103,26 +103,32 @@ class SequenceOps(SessionCore):
                     f"sequence {paths.join(directory, name)}: reserving {count} values "
                     "would leave the bigint range"
                 )
+                # The range condition catches SQLite, whose integers overflow to REAL
+                # silently; the server back-ends raise an error first.
+                update = (
+                    st.sequences.update()
+                    .where(key, moved.between(-_BIGINT, _BIGINT))
+                    .values(next_value=moved)
+                )
+                moved_to = sa.select(st.sequences.c.next_value, st.sequences.c.increment)
                 try:
-                    # The range condition catches SQLite, whose integers overflow to REAL
-                    # silently; the server back-ends raise an error first.
-                    updated = connection.execute(
-                        st.sequences.update()
-                        .where(key, moved.between(-_BIGINT, _BIGINT))
-                        .values(next_value=moved)
-                    ).rowcount
+                    if connection.dialect.update_returning:  # one round trip, not two
+                        row = connection.execute(
+                            update.returning(st.sequences.c.next_value, st.sequences.c.increment)
+                        ).first()
+                    elif connection.execute(update).rowcount:
+                        row = connection.execute(moved_to.where(key)).one()
+                    else:
+                        row = None
                 except sa.exc.DBAPIError as exc:
                     if _is_overflow(exc):
                         raise overflow from None
                     raise
-                if not updated:
+                if row is None:
                     exists = connection.execute(sa.select(st.sequences.c.id).where(key)).first()
                     if exists is not None:
                         raise overflow
                     raise NoSuchSequence(f"no such sequence: {paths.join(directory, name)}")
-                row = connection.execute(
-                    sa.select(st.sequences.c.next_value, st.sequences.c.increment).where(key)
-                ).one()
                 firsts[path] = int(row.next_value - row.increment * count)
             return firsts
 

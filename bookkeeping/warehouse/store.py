@@ -65,6 +65,7 @@ from bookkeeping.writer.planning import (
     Ids,
     Known,
     Plan,
+    TypeMemory,
     dirac_ids_to_confirm,
     failed,
     named,
@@ -113,11 +114,12 @@ class _Rows:
 
 
 class WarehouseWriter:
-    """``BookkeepingWriter`` over the warehouse tables. Thread-safe: it holds no state
-    between calls beyond the engine."""
+    """``BookkeepingWriter`` over the warehouse tables. Thread-safe: between calls it holds
+    only the engine and the event and file types it has seen (which only grow)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.types = TypeMemory()
 
     def record(self, report: JobReport) -> RecordResult:
         return self.record_batch([report])[0]
@@ -169,11 +171,12 @@ class WarehouseWriter:
         if not reports:
             return []
         with self.engine.connect() as connection:
-            known = _lookups(connection, reports)
+            known = _lookups(connection, reports, self.types)
         batch = plan(reports, known)
         file_types = known.file_types
         if batch.file_types:
             file_types = counters.ensure_file_types(self.engine, batch.file_types, file_types)
+        self.types.learn(known.event_types, file_types)
         firsts = counters.reserve(
             self.engine, {counters.JOBS: batch.jobs, counters.FILES: batch.files}
         )
@@ -181,6 +184,7 @@ class WarehouseWriter:
         rows = _rows(batch, batch.assign(ids, file_types))
         with write_transaction(self.engine) as connection:
             _insert(connection, rows)
+        self.types.learn((spec.event_type for spec in batch.event_types), {})
         return batch.results(ids)
 
 
@@ -285,7 +289,7 @@ def _insert(connection: Connection, rows: _Rows) -> None:
             insert_many(connection, table, values)
 
 
-def _lookups(connection: Connection, reports: Sequence[JobReport]) -> Known:
+def _lookups(connection: Connection, reports: Sequence[JobReport], memory: TypeMemory) -> Known:
     wanted_ids, lfns, types = wanted_names(reports)
     # DIRAC job ids before and after the rest: see planning.dirac_ids_to_confirm.
     before = _known_dirac_ids(connection, wanted_ids)
@@ -293,11 +297,15 @@ def _lookups(connection: Connection, reports: Sequence[JobReport]) -> Known:
     for chunk in _chunks(lfns):
         query = sa.select(files.c.logname, files.c.file_id).where(files.c.logname.in_(chunk))
         known_lfns.update((lfn, file_id) for lfn, file_id in connection.execute(query))
-    known_types: set[int] = set()
-    for chunk in _chunks(types):
+    known_types = memory.event_types & set(types)
+    for chunk in _chunks(memory.unknown_event_types(types)):
         query = sa.select(event_types.c.type_id).where(event_types.c.type_id.in_(chunk))
         known_types.update(connection.scalars(query))
-    file_types = counters.known_file_types(connection)
+    file_types = (
+        dict(memory.file_types)
+        if memory.knows_file_types_of(reports)
+        else counters.known_file_types(connection)
+    )
     recorded = before | _known_dirac_ids(
         connection, dirac_ids_to_confirm(reports, before, known_lfns)
     )

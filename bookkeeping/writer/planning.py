@@ -12,7 +12,7 @@ and gives the same ids.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bookkeeping.errors import BookkeepingError
@@ -36,6 +36,31 @@ class Known:
     lfns: dict[str, int]  # LFN -> file id
     event_types: set[int]
     file_types: dict[FileTypeKey, int]
+
+
+class TypeMemory:
+    """The event types and file types a writer has seen recorded, so that it looks up only
+    new ones. Safe to remember: the bookkeeping never removes or renumbers either (no call
+    of the interface does), whichever writer recorded them. It only grows, by a few entries.
+    """
+
+    def __init__(self) -> None:
+        self.event_types: set[int] = set()
+        self.file_types: dict[FileTypeKey, int] = {}
+
+    def unknown_event_types(self, wanted: Iterable[int]) -> list[int]:
+        return [event_type for event_type in wanted if event_type not in self.event_types]
+
+    def knows_file_types_of(self, reports: Sequence[JobReport]) -> bool:
+        return all(
+            (f.file_type, f.file_type_version) in self.file_types
+            for r in reports
+            for f in r.output_files
+        )
+
+    def learn(self, event_types: Iterable[int], file_types: Mapping[FileTypeKey, int]) -> None:
+        self.event_types.update(event_types)
+        self.file_types.update(file_types)
 
 
 @dataclass(frozen=True)

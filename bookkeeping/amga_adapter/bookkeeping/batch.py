@@ -28,6 +28,7 @@ from bookkeeping.writer.planning import (
     AssignedReport,
     Known,
     Plan,
+    TypeMemory,
     dirac_ids_to_confirm,
     wanted_names,
 )
@@ -96,9 +97,10 @@ def _parameter_values(directory: str, parameters: list[tuple[str, str]]) -> dict
     return values
 
 
-def lookups(session: CatalogueSession, reports: Sequence[JobReport]) -> Known:
+def lookups(session: CatalogueSession, reports: Sequence[JobReport], memory: TypeMemory) -> Known:
     """What the catalogue knows of the names ``reports`` use (outside a transaction: the
-    data transaction's constraints catch whatever a concurrent writer adds meanwhile)."""
+    data transaction's constraints catch whatever a concurrent writer adds meanwhile);
+    event and file types in ``memory`` are not looked up again."""
     wanted_ids, lfns, types = wanted_names(reports)
     # DIRAC job ids before and after the rest: see planning.dirac_ids_to_confirm.
     before = _known_dirac_ids(session, wanted_ids)
@@ -106,11 +108,18 @@ def lookups(session: CatalogueSession, reports: Sequence[JobReport]) -> Known:
         str(lfn): int(file_id)  # type: ignore[call-overload]
         for lfn, file_id in session.select_in(L.FILES, "LOGNAME", lfns, ["FILE_ID"])
     }
-    event_types = {
+    event_types = memory.event_types & set(types)
+    event_types.update(
         int(t)  # type: ignore[call-overload]
-        for (t,) in session.select_in(L.EVENT_TYPES, "TYPE_ID", types, [])
-    }
-    file_types = known_file_types(session)
+        for (t,) in session.select_in(
+            L.EVENT_TYPES, "TYPE_ID", memory.unknown_event_types(types), []
+        )
+    )
+    file_types = (
+        dict(memory.file_types)
+        if memory.knows_file_types_of(reports)
+        else known_file_types(session)
+    )
     recorded = before | _known_dirac_ids(session, dirac_ids_to_confirm(reports, before, known_lfns))
     return Known(recorded, known_lfns, event_types, file_types)
 

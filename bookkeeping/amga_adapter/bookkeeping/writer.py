@@ -50,7 +50,7 @@ from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.errors import ValidationError
 from bookkeeping.writer.errors import ReportConflict
 from bookkeeping.writer.model import JobReport, RecordResult
-from bookkeeping.writer.planning import Ids, failed, named, plan
+from bookkeeping.writer.planning import Ids, TypeMemory, failed, named, plan
 from bookkeeping.writer.validation import validate_report
 
 __all__ = ["Batch", "CatalogueWriter", "ViewHooks", "WrittenFile"]
@@ -118,6 +118,8 @@ class CatalogueWriter:
         # Schema this writer has ensured: asking again would cost round trips per batch.
         self._attributes: dict[str, set[str]] = {L.JOB_PARAMS: set(), L.FILE_PARAMS: set()}
         self._sites: set[str] = set()
+        self.types = TypeMemory()
+        self._session: CatalogueSession | None = None
 
     def record(self, report: JobReport) -> RecordResult:
         return self.record_batch([report])[0]
@@ -132,7 +134,11 @@ class CatalogueWriter:
                 results[index] = failed(report, exc)
             else:
                 valid.append(index)
-        session = self.catalogue.session(self.user)
+        if self._session is None:
+            # One session for the writer's life: opening one costs two look-ups of the
+            # user and its groups.
+            self._session = self.catalogue.session(self.user)
+        session = self._session
         try:
             self._prepare(session, [reports[i] for i in valid])
             try:
@@ -143,7 +149,7 @@ class CatalogueWriter:
                 for index in valid:
                     results[index] = self._record_alone(session, reports[index])
         finally:
-            session.close()
+            session.close()  # aborts a transaction an error left open; the session stays
         return [result for result in results if result is not None]
 
     # --- internals ------------------------------------------------------------------
@@ -191,11 +197,12 @@ class CatalogueWriter:
         transaction. One result per report, in order."""
         if not reports:
             return []
-        known = lookups(session, reports)
+        known = lookups(session, reports, self.types)
         batch_plan = plan(reports, known)
         file_types = known.file_types
         if batch_plan.file_types:
             file_types = ids.ensure_file_types(session, batch_plan.file_types, file_types)
+        self.types.learn(known.event_types, file_types)
         firsts = ids.reserve(
             session,
             {
@@ -212,6 +219,7 @@ class CatalogueWriter:
         batch = build(batch_plan, batch_plan.assign(blocks, file_types))
         if batch.entries:
             self._write_entries(session, batch)
+        self.types.learn((spec.event_type for spec in batch_plan.event_types), {})
         return batch_plan.results(blocks)
 
     def _write_entries(self, session: CatalogueSession, batch: Batch) -> None:
