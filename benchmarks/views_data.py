@@ -94,9 +94,10 @@ def analyse(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")
-    else:
+    elif engine.dialect.name == "sqlite":
         with write_transaction(engine) as connection:  # SQLite: ANALYZE writes sqlite_stat1
             connection.exec_driver_sql("ANALYZE")
+    # MariaDB: InnoDB recalculates its persistent statistics by itself.
 
 
 def _refreshed(url: str) -> str:
