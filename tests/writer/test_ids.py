@@ -178,3 +178,29 @@ def test_upgrading_a_warehouse_initialises_counters_and_dirac_jobs(
             )
     finally:
         engine.dispose()
+
+
+def test_block_reservations_compile_for_oracle() -> None:
+    """No Oracle server here: the statements that reserve blocks compile for its dialect
+    (counter row and catalogue sequence, with RETURNING as ``update_returning`` allows)."""
+    from sqlalchemy.dialects import oracle
+
+    from bookkeeping.amga_adapter import system_tables as st
+
+    dialect = oracle.dialect()
+    assert dialect.update_returning
+    counter = (
+        id_counters.update()
+        .where(id_counters.c.name == "jobs")
+        .values(next_value=id_counters.c.next_value + 5)
+        .returning(id_counters.c.next_value)
+    )
+    sequence = (
+        st.sequences.update()
+        .where(st.sequences.c.id == 1)
+        .values(next_value=st.sequences.c.next_value + st.sequences.c.increment * 5)
+        .returning(st.sequences.c.next_value, st.sequences.c.increment)
+    )
+    for statement in (counter, sequence):
+        sql = str(statement.compile(dialect=dialect))
+        assert "UPDATE" in sql and "RETURNING" in sql
