@@ -4,7 +4,10 @@ SQLite gets WAL, foreign keys and a busy timeout, and real transactions: pysqlit
 implicit BEGIN handling is switched off so that ``BEGIN`` is emitted by SQLAlchemy, DDL is
 transactional, and a writer can ask for ``BEGIN IMMEDIATE`` (take the write lock up front,
 so two writers never deadlock upgrading a read lock) with ``write_connection``.
-Server back-ends get a pool sized for a multi-threaded server and pre-ping.
+Server back-ends get a pool sized for a multi-threaded server and pre-ping, and, like
+SQLite's busy timeout, a bound on how long a statement waits for a lock: the catalogue adds
+columns and tables (DDL) while readers run, and an ALTER queued forever behind a forgotten
+transaction would also queue every later reader of that table behind it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from bookkeeping.config import normalise_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a statement on a server back-end waits for a lock (row, table or metadata lock)
+# before it fails with an error instead of hanging.
+LOCK_TIMEOUT_S = 60
 _SQLITE_BEGIN_OPTION = "bk_sqlite_begin"
 
 
@@ -33,8 +39,19 @@ def backend_name(engine_or_url: Engine | Connection | str) -> str:
     return "mariadb" if name in {"mysql", "mariadb"} else name
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, **kwargs: Any) -> Engine:
-    """Create an engine for a supported URL (normalised and checked first)."""
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    lock_timeout_s: int = LOCK_TIMEOUT_S,
+    **kwargs: Any,
+) -> Engine:
+    """Create an engine for a supported URL (normalised and checked first).
+
+    ``lock_timeout_s`` bounds lock waits on PostgreSQL and MariaDB (whole seconds, >= 1)."""
+    if lock_timeout_s < 1:
+        raise ValueError(f"lock_timeout_s must be at least 1 second, not {lock_timeout_s}")
     url = normalise_database_url(url)
     parsed = make_url(url)
     kind = backend_name(url)
@@ -56,12 +73,21 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, **kwargs
             pool_pre_ping=True,
             pool_recycle=3600,
         )
+    if kind == "postgresql":
+        options["connect_args"] = {"options": f"-c lock_timeout={lock_timeout_s * 1000}"}
     if kind == "mariadb":
         # utf8mb4 so any unicode survives; READ COMMITTED matches PostgreSQL's default and
         # avoids InnoDB gap locks between concurrent writers of different entries.
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
         options["isolation_level"] = "READ COMMITTED"
+        # Metadata locks (DDL) wait a day by default; row locks already stop at 50 s.
+        options["connect_args"] = {
+            "init_command": f"SET SESSION lock_wait_timeout = {lock_timeout_s}"
+        }
+    connect_args = {**options.get("connect_args", {}), **kwargs.pop("connect_args", {})}
     options.update(kwargs)
+    if connect_args:
+        options["connect_args"] = connect_args
     engine = sa.create_engine(parsed, **options)
     if kind == "sqlite":
         _configure_sqlite(engine, wal=not _is_memory(parsed))

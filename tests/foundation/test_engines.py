@@ -79,3 +79,23 @@ def test_unsupported_url_is_refused_before_connecting() -> None:
 
     with pytest.raises(ConfigError, match="unsupported database URL scheme 'mssql"):
         create_engine("mssql+pyodbc://u@h/db")
+
+
+def test_ddl_behind_an_open_transaction_fails_instead_of_hanging(
+    backend: ScratchDatabase,
+) -> None:
+    if backend.backend == "sqlite":
+        pytest.skip("SQLite bounds lock waits with its busy timeout (tested above)")
+    engine = create_engine(backend.url, lock_timeout_s=1)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE held (x INTEGER)")
+        with engine.connect() as reader, reader.begin():
+            reader.exec_driver_sql("SELECT count(*) FROM held").scalar()  # holds a shared lock
+            with pytest.raises(sa.exc.OperationalError), engine.begin() as connection:
+                connection.exec_driver_sql("ALTER TABLE held ADD COLUMN y INTEGER")
+        with engine.connect() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("held")}
+        assert columns == {"x"}
+    finally:
+        engine.dispose()
