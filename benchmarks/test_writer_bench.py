@@ -38,7 +38,6 @@ from bookkeeping.bootstrap import initialise
 from bookkeeping.engines import create_engine
 from bookkeeping.generator import generate_reports
 from bookkeeping.scratch import scratch_database, server_url
-from bookkeeping.writer.errors import BackendNotAvailable
 from bookkeeping.writer.model import JobReport, RecordStatus
 from bookkeeping.writer.service import record_reports
 
@@ -71,15 +70,8 @@ def _fresh_schema(engine: Engine) -> None:
     initialise(engine, root_password="bench")
 
 
-def _writer(engine: Engine, backend: str):  # noqa: ANN202
-    try:
-        return open_writer(engine, backend)
-    except BackendNotAvailable as exc:
-        pytest.skip(str(exc))
-
-
 def _record(engine: Engine, backend: str, reports: Iterator[JobReport] | list[JobReport]) -> None:
-    results = record_reports(_writer(engine, backend), reports)
+    results = record_reports(open_writer(engine, backend), reports)
     assert all(result.status is RecordStatus.RECORDED for result in results)
 
 
@@ -88,7 +80,7 @@ def test_writer_bulk_path_files_per_second(
     benchmark: pytest.FixtureRequest, engine: Engine, reports: list[JobReport], backend: str
 ) -> None:
     """Recording pre-built reports (parsing excluded) into an empty bookkeeping."""
-    _writer(engine, backend)
+    open_writer(engine, backend)
     benchmark.pedantic(  # type: ignore[attr-defined]
         _record,
         args=(engine, backend, reports),
@@ -105,7 +97,7 @@ def test_generator_files_per_second(
     benchmark: pytest.FixtureRequest, engine: Engine, backend: str
 ) -> None:
     """``bk generate``'s work: generating the reports and recording them."""
-    _writer(engine, backend)
+    open_writer(engine, backend)
     benchmark.pedantic(  # type: ignore[attr-defined]
         lambda: _record(engine, backend, generate_reports(FILES, seed=2)),
         setup=lambda: _fresh_schema(engine),
@@ -170,8 +162,8 @@ def test_parallel_writers_postgresql(
         engine = create_engine(database.url, pool_size=writers + 2)
         try:
             initialise(engine, root_password="bench")
-            _writer(engine, backend)
-            warm = _writer(engine, backend).record_batch(_warm_up_reports())
+            open_writer(engine, backend)
+            warm = open_writer(engine, backend).record_batch(_warm_up_reports())
             assert all(result.ok for result in warm)
 
             def run() -> WriteOutcome:

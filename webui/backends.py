@@ -1,9 +1,7 @@
 """The one place that maps a backend name to a ``Bookkeeping`` implementation.
 
 Everything in the web UI reads through the ``Bookkeeping`` protocol; which object serves
-it is configuration (``BOOKKEEPING_BACKEND``). Names and availability come from
-``bookkeeping.backends``: asking for the catalogue before its implementation exists raises
-``BackendNotAvailable`` (shown as 503 with the reason).
+it is configuration (``BOOKKEEPING_BACKEND``); the names come from ``bookkeeping.backends``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from bookkeeping.errors import (
     SchemaNotInitialised,
     ValidationError,
 )
-from bookkeeping.writer.errors import BackendNotAvailable, ReportConflict
+from bookkeeping.writer.errors import ReportConflict
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ _STATUS_BY_NAME = {
 _STATUS_BY_CLASS: dict[type[BookkeepingError], int] = {
     ValidationError: 422,
     ReportConflict: 409,
-    BackendNotAvailable: 503,
     SchemaNotInitialised: 503,
     DatabaseUnavailable: 503,
     ConfigError: 500,

@@ -12,19 +12,7 @@ class ReportConflict(BookkeepingError):
     code = 80
 
 
-class BackendNotAvailable(BookkeepingError):
-    """The bookkeeping implementation asked for is not installed in this build."""
-
-    code = 81
-
-
 class ListingSyntaxError(BookkeepingError):
     """A ``bk ls`` where-clause cannot be parsed or uses an unknown attribute."""
 
     code = 82
-
-
-class WriterBusy(BookkeepingError):
-    """Another writer held the write lock for longer than the timeout; nothing was written."""
-
-    code = 83

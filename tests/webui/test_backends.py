@@ -13,7 +13,6 @@ from bookkeeping.bootstrap import initialise
 from bookkeeping.engines import create_engine
 from bookkeeping.generator import generate_reports
 from bookkeeping.scratch import scratch_database
-from bookkeeping.writer.errors import BackendNotAvailable
 from tests.webui.conftest import (
     ALICE_PASSWORD,
     GENERATED_FILES,
@@ -69,11 +68,7 @@ def both_backends() -> Iterator[tuple[Flask, Flask]]:
     with scratch_database("sqlite", None) as database:
         engine = create_engine(database.url)
         initialise(engine, root_password="root-pw")  # the catalogue writes as root
-        try:
-            writers = open_writers(engine, "both")
-        except BackendNotAvailable as exc:
-            engine.dispose()
-            pytest.skip(f"the catalogue bookkeeping does not exist yet: {exc}")
+        writers = open_writers(engine, "both")
         reports = list(generate_reports(GENERATED_FILES, seed=SEED))
         for writer in writers.values():
             writer.record_batch(reports)
