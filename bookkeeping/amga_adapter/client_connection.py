@@ -1,0 +1,303 @@
+"""The transport under ``MDClient``: connecting (plain or TLS), the login context, session
+resume, sending commands and reading framed responses row by row.
+
+``MDClient`` (``client.py``) adds the classic command methods on top of it.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from typing import Self
+from urllib.parse import unquote, urlsplit
+
+from bookkeeping.amga_adapter.protocol import quote, unescape_value
+from bookkeeping.amga_adapter.protocol.framing import ResponseDecoder
+from bookkeeping.errors import BookkeepingError
+
+DEFAULT_PORT = 8822
+_RECV = 65536
+
+
+class CommandException(BookkeepingError):
+    """The server answered a command with a non-zero code (kept in ``code``)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{message} (code {code})")
+        self.code = code  # type: ignore[misc]  # per-instance: the server's code
+        self.server_message = message
+
+
+class ConnectionLost(CommandException):
+    def __init__(self, message: str) -> None:
+        super().__init__(-1, message)
+
+
+class MDConnection:
+    """One connection to an AMGA(-compatible) server: the wire, without the command API."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int = DEFAULT_PORT,
+        login: str = "anonymous",
+        password: str = "",
+        keepalive: bool = True,
+        *,
+        timeout: float | None = 60.0,
+        auto_reconnect: bool = True,
+    ) -> None:
+        self.host, self.port, self.login, self.password = host, port, login, password
+        self.keepalive = keepalive
+        self.timeout = timeout
+        self.auto_reconnect = auto_reconnect
+        self.greetings = ""
+        self.protocolVersion = 0
+        self.sessionID = 0
+        self.currentCommand = ""
+        self.nattrs = 0
+        self._ssl_context: ssl.SSLContext | None = None
+        self._sock: socket.socket | None = None
+        self._decoder = ResponseDecoder()
+        self._at_end = True
+        self._cwd = "/"
+        self._pinned = False  # transaction or upload open: never reconnect silently
+        self._lock = threading.RLock()
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_url(cls, url: str, password: str | None = None, **options: object) -> Self:
+        """``amga://user[:password]@host[:port]``; ``amgas://`` asks for TLS."""
+        parts = urlsplit(url)
+        if parts.scheme not in {"amga", "amgas"} or not parts.hostname:
+            raise ValueError(f"not an AMGA URL (amga://user@host:port): {url!r}")
+        secret = password if password is not None else unquote(parts.password or "")
+        client = cls(
+            parts.hostname,
+            parts.port or DEFAULT_PORT,
+            unquote(parts.username or "anonymous"),
+            secret,
+            **options,  # type: ignore[arg-type]
+        )
+        if parts.scheme == "amgas":
+            client.requireSSL()
+        return client
+
+    def requireSSL(
+        self,
+        key: str | None = None,
+        cert: str | None = None,
+        ca: str | None = None,
+        *,
+        verify: bool | None = None,
+    ) -> None:
+        """Use TLS; ``cert``/``key`` log in with a client certificate. The server is verified
+        against ``ca`` when given (or when ``verify`` is true, against the system store)."""
+        context = ssl.create_default_context(cafile=ca)
+        if not (verify if verify is not None else ca is not None):
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if cert:
+            context.load_cert_chain(cert, key)
+        self._ssl_context = context
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- connection --------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        with self._lock:
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._sock, self._decoder = sock, ResponseDecoder()
+            self.greetings = "".join(self._read_line() + "\n" for _ in range(3))
+            marker = self.greetings.find("\nProtocol ")
+            self.protocolVersion = int(self.greetings[marker + 10]) if marker > -1 else 1
+            self._decoder.protocol_version = self.protocolVersion
+            tls = self._ssl_context is not None
+            if self.sessionID:
+                self._send(f"resume{'SSL' if tls else ''}{self.sessionID}\n\n")
+                if tls:
+                    self._read_line()  # OK, then the handshake
+                    self._start_tls()
+                self.sessionID = 0
+            else:
+                self._send("ssl\n\n" if tls else "plain\n\n")
+                self._read_line()  # OK
+                if tls:
+                    self._start_tls()
+                context = f"0 {self.login}\n"
+                if self.password:
+                    context += f"5 {self.password}\n"
+                self._send(context + "\n")  # the server never answers this
+                if self._cwd != "/":
+                    # A fresh login after a lost connection: restore the working directory.
+                    self._send(f"cd {argument(self._cwd)}\n")
+                    self._at_end = False
+                    self._check(self._read_status())
+                    self._drain()
+            self._at_end = True
+
+    def _start_tls(self) -> None:
+        assert self._sock is not None and self._ssl_context is not None
+        self._sock = self._ssl_context.wrap_socket(self._sock, server_hostname=self.host)
+
+    def disconnect(self, saveSession: bool = False) -> None:
+        with self._lock:
+            if self._sock is not None:
+                try:
+                    self._sock.close()
+                finally:
+                    self._sock = None
+            self._at_end = True
+            if not saveSession:
+                self.sessionID = 0
+
+    def close(self) -> None:
+        self.disconnect()
+
+    @property
+    def connected(self) -> bool:
+        return self._sock is not None
+
+    # -- raw execution -----------------------------------------------------------------------
+
+    def execute(self, command: str) -> None:
+        """Send a command and read its status line; raise CommandException on an error.
+        The rows (if any) are then read with fetchRow()/eot()."""
+        with self._lock:
+            self._drain()
+            self.currentCommand = command
+            attempt_again = self.auto_reconnect and not self._pinned
+            try:
+                self._send_command(command)
+                status = self._read_status()
+            except ConnectionLost:
+                if not attempt_again or self._decoder.pending:  # retry only if nothing came
+                    raise
+                self.disconnect(saveSession=True)
+                self._send_command(command)
+                status = self._read_status()
+            self._check(status)
+
+    def executeNoWait(self, command: str) -> None:
+        """Send a command whose reply the server withholds (upload/put)."""
+        with self._lock:
+            self._drain()
+            self.currentCommand = command
+            self._send_command(command, expect_reply=False)
+
+    def fetchRow(self) -> str | None:
+        """The next row of the current response, or None at its end."""
+        with self._lock:
+            if self._at_end:
+                return None
+            line = self._next_line()
+            return None if line is None else unescape_value(line)
+
+    def eot(self) -> bool:
+        """True when the current response has no more rows."""
+        with self._lock:
+            if self._at_end:
+                return True
+            while (kind := self._decoder.peek()) is None:
+                self._receive()
+            if kind == "end":
+                self._next_line()
+                return True
+            return False
+
+    def cancel(self) -> None:
+        """Ask the server to stop sending the current response (CAN); the rows already
+        sent still arrive and are read (or discarded by the next command) up to its end."""
+        with self._lock:
+            if not self._at_end and self._sock is not None:
+                self._send("\x18")
+
+    def _send_command(self, command: str, *, expect_reply: bool = True) -> None:
+        if "\n" in command:
+            raise ValueError("a command is one line; quote values with newlines")
+        if self._sock is None or not self.keepalive:
+            self.disconnect(saveSession=True)
+            self.connect()
+        self._at_end = not expect_reply
+        try:
+            self._send(command + "\n")
+        except OSError as exc:
+            self.disconnect(saveSession=True)
+            raise ConnectionLost(f"cannot send to {self.host}:{self.port}: {exc}") from exc
+
+    def _read_status(self) -> str:
+        line = self._next_line()
+        if line is None:
+            raise CommandException(-1, "the server ended the response without a status line")
+        return line
+
+    def _check(self, status: str) -> None:
+        code_text, _, message = status.partition(" ")
+        try:
+            code = int(code_text)
+        except ValueError:
+            self.disconnect()
+            raise CommandException(-1, f"unexpected status line {status!r}") from None
+        if code != 0:
+            self._drain()
+            raise CommandException(code, unescape_value(message))
+
+    def _drain(self) -> None:
+        while not self._at_end:
+            if self._next_line() is None:
+                break
+
+    def _next_line(self) -> str | None:
+        """The next line of the response, or None (and the response is over) at its end."""
+        while (event := self._decoder.next_event()) is None:
+            self._receive()
+        if isinstance(event, str):
+            return event
+        self._at_end = True
+        if event.session_id is not None:
+            # The server parked our session: reconnect and resume it on the next command.
+            self.sessionID = event.session_id
+            self.disconnect(saveSession=True)
+        return None
+
+    def _receive(self) -> None:
+        if self._sock is None:
+            raise ConnectionLost("not connected")
+        try:
+            data = self._sock.recv(_RECV)
+        except OSError as exc:
+            self.disconnect(saveSession=True)
+            raise ConnectionLost(f"connection to {self.host}:{self.port} failed: {exc}") from exc
+        if not data:
+            self.disconnect(saveSession=True)
+            raise ConnectionLost(f"{self.host}:{self.port} closed the connection")
+        self._decoder.feed(data)
+
+    def _read_line(self) -> str:
+        while (line := self._decoder.take_line()) is None:
+            self._receive()
+        return line
+
+    def _send(self, text: str) -> None:
+        assert self._sock is not None
+        self._sock.sendall(text.encode())
+
+    def _rows(self, width: int) -> Iterator[list[str | None]]:
+        while not self.eot():
+            yield [self.fetchRow() for _ in range(width)]
+
+
+def argument(word: str) -> str:
+    """A path, attribute or type as an argument: quoted only when it must be."""
+    if word and not any(char in word for char in " \t'\\\n\r"):
+        return word
+    return quote(word)
