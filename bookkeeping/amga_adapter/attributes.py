@@ -93,6 +93,7 @@ class AttributeOps(SessionCore):
             # The row goes first: from then on nobody writes the column it described.
             connection.execute(st.attributes.delete().where(st.attributes.c.id == attribute.id))
             self._drop_constraints_on(connection, info, name)
+            self._drop_indexes_on(connection, info, attribute)
             return attribute
 
         with self._schema_connection(target) as connection:

@@ -132,3 +132,7 @@ class InvalidPattern(CatalogueError):
     """An entry-name pattern where a single path is required, or a malformed path."""
 
     code = 41
+
+
+class NoSuchIndex(CatalogueError):
+    code = 42

@@ -9,10 +9,11 @@ from __future__ import annotations
 from bookkeeping.amga_adapter.acls import AclOps
 from bookkeeping.amga_adapter.constraints import ConstraintOps
 from bookkeeping.amga_adapter.directories import DirectoryOps
+from bookkeeping.amga_adapter.indexes import IndexOps
 from bookkeeping.amga_adapter.sequences import SequenceOps
 
 
-class CatalogueSession(ConstraintOps, DirectoryOps, AclOps, SequenceOps):
+class CatalogueSession(ConstraintOps, DirectoryOps, AclOps, SequenceOps, IndexOps):
     """See /work/notes/CATALOGUE_API.md and docs/catalogue.md for the operations."""
 
     def __repr__(self) -> str:

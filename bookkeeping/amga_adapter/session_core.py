@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 
 from bookkeeping.amga_adapter import paths
-from bookkeeping.amga_adapter.directory_info import DirectoryInfo, load_directory
+from bookkeeping.amga_adapter.directory_info import Attribute, DirectoryInfo, load_directory
 from bookkeeping.amga_adapter.errors import (
     CatalogueError,
     NoSuchDirectory,
@@ -221,3 +221,9 @@ class SessionCore:
         self, connection: sa.Connection, info: DirectoryInfo, attribute: str
     ) -> None:
         """Forget the constraints that name ``attribute`` (it is being removed)."""
+
+    def _drop_indexes_on(
+        self, connection: sa.Connection, info: DirectoryInfo, attribute: Attribute
+    ) -> None:
+        """Drop the indexes that name ``attribute`` (it is being removed; SQLite cannot
+        drop an indexed column)."""

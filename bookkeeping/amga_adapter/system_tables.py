@@ -132,3 +132,23 @@ constraints = Table(
     Column("definition", Text, nullable=False),  # JSON: attributes, target or condition
     UniqueConstraint("directory_id", "name"),
 )
+
+# Ordered indexes on directory tables (an engine extension, ``indexes.py``). The index is
+# ``ix_catd_<directory id>_<id>``; ``definition`` is its key in attribute ids ("12d,5":
+# attribute 12 descending, then attribute 5), unique per directory so that two sessions
+# creating the same index at once agree on one row.
+indexes = Table(
+    "cat_indexes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "directory_id",
+        Integer,
+        ForeignKey("cat_directories.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("definition", String(255), nullable=False),
+    # False until the database index exists: whoever finds it false (re)runs the DDL.
+    Column("ready", Boolean, nullable=False, server_default=false()),
+    UniqueConstraint("directory_id", "definition"),
+)

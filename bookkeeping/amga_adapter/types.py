@@ -76,7 +76,7 @@ class AttributeType:
         if self.kind == "varchar":
             assert self.length is not None
             string: sa.types.TypeEngine[Any] = sa.String(self.length)
-            if self.length > _MARIADB_VARCHAR_AS_TEXT_ABOVE:
+            if self.text_on_mariadb:
                 string = string.with_variant(sa.Text(), "mysql", "mariadb")
             return string
         if self.kind == "numeric":
@@ -85,6 +85,11 @@ class AttributeType:
                 _SQLiteDecimal(self.scale), "sqlite"
             )
         return _SIMPLE[self.kind]()
+
+    @property
+    def text_on_mariadb(self) -> bool:
+        """Stored as TEXT on MariaDB (which indexes only a prefix of it)."""
+        return self.kind == "varchar" and (self.length or 0) > _MARIADB_VARCHAR_AS_TEXT_ABOVE
 
     def coerce(self, attribute: str, value: object) -> object:
         """``value`` (a Python value or the string the wire sent) as this type's Python value."""

@@ -27,6 +27,7 @@ ALICE_PASSWORD = "alice's secret"
 _HASHES = {"root": hash_password("root-pw"), "alice": hash_password(ALICE_PASSWORD)}
 USERS = ["root", "anonymous", "alice", "bob", "carol"]
 _CATALOGUE_TABLES = [
+    st.indexes,
     st.constraints,
     st.sequences,
     st.acls,

@@ -27,6 +27,7 @@ READS: dict[str, Operation] = {
     "cd": lambda s: s.cd("/p"),
     "acl_show": lambda s: s.acl_show("/p"),
     "constraint_list": lambda s: s.constraint_list("/p"),
+    "list_indexes": lambda s: s.list_indexes("/p"),
 }
 WRITES: dict[str, Operation] = {
     "createdir": lambda s: s.createdir("/p/new"),
@@ -45,6 +46,8 @@ WRITES: dict[str, Operation] = {
     "sequence_remove": lambda s: s.sequence_remove("/p/old_seq"),
     "constraint_add": lambda s: s.constraint_add_check("/p", "Size >= 0"),
     "constraint_drop": lambda s: s.constraint_drop("/p", s.constraint_list("/p")[0].split()[0]),
+    "create_index": lambda s: s.create_index("/p", ["Note", "Size"]),
+    "drop_index": lambda s: s.drop_index("/p", s.list_indexes("/p")[0].name),
 }
 OWNER_ONLY: dict[str, Operation] = {
     "acl_grant": lambda s: s.acl_grant("/p", "group:physicists", "r"),
@@ -76,6 +79,7 @@ def _populate(root: CatalogueSession) -> None:
     root.sequence_create("seq", "/p")
     root.sequence_create("old_seq", "/p")
     root.constraint_add_not_null("/p", "Size")
+    root.create_index("/p", ["Size"])
 
 
 @pytest.mark.parametrize("user", list(EXPECTED))
