@@ -1,23 +1,33 @@
 """Dataset selection (a page of a dataset's files, with its totals) at growing database
 sizes: the warehouse's join against the catalogue's roottree + shards, and against the
 catalogue's plain directories. Each size is a bookkeeping of its own, both implementations
-holding the same generated productions."""
+holding the same generated productions.
+
+In full mode on SQLite and PostgreSQL the bookkeepings are the kept databases of
+``benchmarks/views_data.py`` (10^3..10^6 files, written once through both writers, the
+catalogue writer keeping the views in real time): populating 10^6 files takes tens of
+minutes, far longer than the measurement. Otherwise (quick mode, MariaDB,
+``BK_BENCH_SELECTION_CACHE=0``) each size is a scratch database populated in the run.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
-from collections.abc import Iterator
-from contextlib import ExitStack
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping
 from bookkeeping.bench.callmix import sample_pools
 from bookkeeping.bench.data import bench_database, populate
 from bookkeeping.bench.settings import BenchSettings, from_environment
+from bookkeeping.engines import create_engine
 from bookkeeping.interface import Bookkeeping, DatasetPath
 from bookkeeping.warehouse.reader import WarehouseBookkeeping
 
@@ -29,35 +39,66 @@ PATHS = {
 }
 
 
-@pytest.fixture(scope="module")
-def bookkeepings(settings: BenchSettings) -> Iterator[dict[int, tuple[Engine, str | None]]]:
-    """Per size: a populated engine, and why the catalogue is missing (or None)."""
+@dataclasses.dataclass(frozen=True)
+class Populated:
+    engine: Engine
+    files: int
+    how: str  # how the bookkeeping was populated, for the report
+    ready_s: float  # seconds to get it ready in this run (population or cache refresh)
+    catalogue_missing: str | None = None
+
+
+@contextmanager
+def _cached(settings: BenchSettings, files: int) -> Iterator[Populated]:
+    from benchmarks import views_data
+
+    started = time.monotonic()
+    with views_data.populated_database(settings.backend, files) as url:
+        engine = create_engine(url)
+        try:
+            name = sa.engine.make_url(url).database or url
+            how = (
+                f"kept database `{name.rsplit('/', 1)[-1]}` (benchmarks/views_data.py: "
+                f"generator seed {views_data.SEED}, written through both writers)"
+            )
+            yield Populated(engine, files, how, time.monotonic() - started)
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def _scratch(settings: BenchSettings, files: int) -> Iterator[Populated]:
     if settings.database_url:
         pytest.skip("not available: growing databases need scratch databases; run without --db")
-    fresh = dataclasses.replace(settings, database_url=None)
-    with ExitStack() as stack:
-        built = {}
-        for files in settings.selection_sizes:
-            database = stack.enter_context(bench_database(fresh))
-            missing = populate(database.engine, files, settings.seed)
-            if "warehouse" in missing:
-                pytest.fail(f"the warehouse could not be populated: {missing['warehouse']}")
-            built[files] = (database.engine, missing.get("catalogue"))
-        yield built
+    started = time.monotonic()
+    with bench_database(dataclasses.replace(settings, database_url=None)) as database:
+        missing = populate(database.engine, files, settings.seed)
+        if "warehouse" in missing:
+            pytest.fail(f"the warehouse could not be populated: {missing['warehouse']}")
+        how = f"scratch database populated in this run (generator seed {settings.seed})"
+        yield Populated(
+            database.engine, files, how, time.monotonic() - started, missing.get("catalogue")
+        )
+
+
+@pytest.fixture(scope="module", params=SETTINGS.selection_sizes, ids=str)
+def populated(request: pytest.FixtureRequest, settings: BenchSettings) -> Iterator[Populated]:
+    """One size at a time (pytest groups the tests by this parameter)."""
+    source = _cached if settings.selection_cached else _scratch
+    with source(settings, request.param) as bookkeeping:
+        yield bookkeeping
+
+
+@pytest.fixture(scope="module")
+def datasets(populated: Populated, settings: BenchSettings) -> list[DatasetPath]:
+    """The full bookkeeping paths of 50 sampled files (the same for every path)."""
+    return _datasets(populated.engine, settings.seed)
 
 
 def _open(path: str, engine: Engine) -> Bookkeeping:
     if path == "warehouse":
         return WarehouseBookkeeping(engine)
-    try:
-        from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping
-    except ImportError as exc:
-        pytest.skip(f"not available: the catalogue bookkeeping is not in this build ({exc})")
-    if "views" not in inspect.signature(CatalogueBookkeeping).parameters:
-        if path == "views":
-            pytest.skip("not available: the catalogue bookkeeping has no roottree/shard views")
-        return CatalogueBookkeeping(engine)  # type: ignore[no-any-return]
-    return CatalogueBookkeeping(engine, views=path == "views")  # type: ignore[no-any-return]
+    return CatalogueBookkeeping(engine, views=path == "views")
 
 
 def _datasets(engine: Engine, seed: int) -> list[DatasetPath]:
@@ -78,21 +119,41 @@ def _datasets(engine: Engine, seed: int) -> list[DatasetPath]:
     return paths
 
 
-@pytest.mark.parametrize("files", SETTINGS.selection_sizes)
+def _statements(engine: Engine, call: Callable[[], Any]) -> int:
+    """Statements ``call`` sends (SQLite's emulated BEGIN, engines.py, not counted)."""
+    seen = 0
+
+    def counter(*arguments: object) -> None:
+        nonlocal seen
+        if not str(arguments[2]).startswith("BEGIN"):
+            seen += 1
+
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
+    return seen
+
+
 @pytest.mark.parametrize("path", list(PATHS))
 def test_dataset_selection(
-    benchmark: Any,
-    path: str,
-    files: int,
-    bookkeepings: dict[int, tuple[Engine, str | None]],
-    settings: BenchSettings,
+    benchmark: Any, path: str, populated: Populated, datasets: list[DatasetPath]
 ) -> None:
-    engine, catalogue_missing = bookkeepings[files]
-    if path != "warehouse" and catalogue_missing:
-        pytest.skip(f"not available: the catalogue holds no data ({catalogue_missing})")
-    bookkeeping = _open(path, engine)
-    datasets = itertools.cycle(_datasets(engine, settings.seed))
-    first = bookkeeping.files(next(datasets), limit=50)
+    if path != "warehouse" and populated.catalogue_missing:
+        pytest.skip(f"not available: the catalogue holds no data ({populated.catalogue_missing})")
+    bookkeeping = _open(path, populated.engine)
+    first = bookkeeping.files(datasets[0], limit=50)  # warm-up: caches, buffers
     assert first.total_files > 0
-    benchmark(lambda: bookkeeping.files(next(datasets), limit=50))
-    benchmark.extra_info.update(kind="selection", path=PATHS[path], files=files)
+    statements = _statements(populated.engine, lambda: bookkeeping.files(datasets[0], limit=50))
+    cycle = itertools.cycle(datasets)
+    benchmark(lambda: bookkeeping.files(next(cycle), limit=50))
+    benchmark.extra_info.update(
+        kind="selection",
+        path=PATHS[path],
+        files=populated.files,
+        populated=populated.how,
+        ready_s=round(populated.ready_s, 1),
+        statements=statements,
+        dataset_files=first.total_files,
+    )

@@ -1,5 +1,11 @@
 """Dumping a files-shaped table of 10^3..10^6 rows through each access path (seed 001,
-Figure 9). The report fits each path's slope in microseconds per row."""
+Figure 9). The report fits each path's slope in microseconds per row.
+
+A path is measured at a size only if its estimated time there fits ``BK_BENCH_DUMP_BUDGET``
+seconds (``bookkeeping.bench.dump.DumpBudget``); otherwise the test is skipped with a reason
+starting ``LIMITED`` and the report's dump section (not "Not available") says at which
+sizes that path was measured and why.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,23 @@ from typing import Any
 
 import pytest
 
-from bookkeeping.bench.data import BenchDatabase, build_dump_table
-from bookkeeping.bench.dump import DUMP_PATHS, DUMPERS, DumpPath
-from bookkeeping.bench.settings import from_environment
+from bookkeeping.bench.data import BenchDatabase, analyse, build_dump_table
+from bookkeeping.bench.dump import (
+    DUMP_PATHS,
+    DUMPERS,
+    WARMUP_ROUNDS,
+    DumpBudget,
+    DumpPath,
+    dump_rounds,
+)
+from bookkeeping.bench.settings import BenchSettings, from_environment
 
 SETTINGS = from_environment()
+
+
+@pytest.fixture(scope="module")
+def budget(settings: BenchSettings) -> DumpBudget:
+    return DumpBudget(settings.dump_budget)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +44,7 @@ def dump_tables(database: BenchDatabase, request: pytest.FixtureRequest) -> str 
         reason = None
     for rows in SETTINGS.dump_sizes:
         build_dump_table(database.engine, catalogue, rows)
+    analyse(database.engine)
     return reason
 
 
@@ -36,7 +55,9 @@ def _target(path: DumpPath, database: BenchDatabase, request: pytest.FixtureRequ
     return request.getfixturevalue(fixture[path.needs])
 
 
-@pytest.mark.parametrize("rows", SETTINGS.dump_sizes)
+# Ascending sizes within each path (the collection order of these parameters): the budget
+# estimates a size from the one before.
+@pytest.mark.parametrize("rows", sorted(SETTINGS.dump_sizes))
 @pytest.mark.parametrize("path", DUMP_PATHS, ids=[p.name for p in DUMP_PATHS])
 def test_table_dump(
     benchmark: Any,
@@ -44,15 +65,22 @@ def test_table_dump(
     rows: int,
     database: BenchDatabase,
     dump_tables: str | None,
+    budget: DumpBudget,
     request: pytest.FixtureRequest,
 ) -> None:
     if path.needs != "engine" and dump_tables is not None:
         pytest.skip(f"not available: {dump_tables}")
+    if (refusal := budget.refusal(path.name, rows)) is not None:
+        pytest.skip(refusal)
     target = _target(path, database, request)
     dump: Callable[[Any, int], int] = DUMPERS[path.name]
-    rounds = max(1, min(5, 200_000 // rows))
     read = benchmark.pedantic(
-        dump, args=(target, rows), rounds=rounds, iterations=1, warmup_rounds=1
+        dump,
+        args=(target, rows),
+        rounds=dump_rounds(rows),
+        iterations=1,
+        warmup_rounds=WARMUP_ROUNDS,
     )
     assert read == rows
+    budget.record(path.name, rows, benchmark.stats.stats.mean)
     benchmark.extra_info.update(kind="dump", path=path.name, label=path.label, rows=rows)

@@ -8,13 +8,14 @@ cursor; the "AMGA client" path is the protocol client.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bookkeeping.bench.data import DUMP_COLUMNS, DUMP_DIRECTORY, dump_directory, dump_table
+from bookkeeping.bench.results import LIMITED
 
 FETCH = 1000
 
@@ -106,3 +107,43 @@ DUMPERS: dict[str, Callable[[Any, int], int]] = {
     "protocol": dump_protocol,
     "jdbc_compat": dump_jdbc,
 }
+
+
+def dump_rounds(rows: int) -> int:
+    """Measured rounds at ``rows`` (one warm-up round comes on top)."""
+    return max(1, min(5, 200_000 // rows))
+
+
+WARMUP_ROUNDS = 1
+
+
+@dataclass
+class DumpBudget:
+    """Keeps a run's time bounded: a path is not dumped at a size whose estimated time
+    (its mean at the largest size measured so far, scaled by rows, times the rounds and
+    the warm-up) exceeds ``seconds``, nor at any larger size. Sizes must come in ascending
+    order per path."""
+
+    seconds: float
+    measured: dict[str, tuple[int, float]] = field(default_factory=dict)  # path -> rows, s
+    limited: dict[str, str] = field(default_factory=dict)  # path -> why
+
+    def record(self, path: str, rows: int, mean_seconds: float) -> None:
+        self.measured[path] = (rows, mean_seconds)
+
+    def refusal(self, path: str, rows: int) -> str | None:
+        """Why ``path`` is not measured at ``rows`` (starting with ``LIMITED``), or None."""
+        if path in self.limited:
+            return self.limited[path]
+        if path not in self.measured:
+            return None
+        measured_rows, seconds = self.measured[path]
+        estimate = seconds * rows / measured_rows * (dump_rounds(rows) + WARMUP_ROUNDS)
+        if estimate <= self.seconds:
+            return None
+        self.limited[path] = (
+            f"{LIMITED} {rows:,} rows and beyond: {seconds:.1f} s per dump of "
+            f"{measured_rows:,} rows makes about {estimate:,.0f} s at {rows:,} (rounds and "
+            f"warm-up included), over the {self.seconds:,.0f} s budget (BK_BENCH_DUMP_BUDGET)"
+        )
+        return self.limited[path]

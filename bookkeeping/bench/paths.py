@@ -39,6 +39,7 @@ ACCESS_PATHS = (
     AccessPath("jdbc_compat", "jdbc_compat"),
 )
 
+
 def open_path(
     name: str,
     engine: Engine,

@@ -94,6 +94,7 @@ def selection_vs_size(results: RunResults, out: Path) -> Path | None:
         sizes = sorted(by_files)
         axes.plot(sizes, [by_files[n].median * 1e3 for n in sizes], marker="o", label=path)
     axes.set_xscale("log")
+    axes.set_yscale("log")  # the paths differ by orders of magnitude at 10^6 files
     axes.set_xlabel("files in the bookkeeping")
     axes.set_ylabel("median selection latency (ms)")
     axes.set_title("Dataset selection vs database size")
@@ -118,7 +119,35 @@ def throughput_vs_clients(results: RunResults, out: Path) -> Path | None:
     return _save(figure, out / "throughput_vs_clients.png")
 
 
-PLOTS = (call_mix_latency, dump_vs_rows, seed_queries, selection_vs_size, throughput_vs_clients)
+def writes_vs_writers(results: RunResults, out: Path) -> Path | None:
+    if not results.writes:
+        return None
+    figure, axes = plt.subplots(figsize=_SIZE)
+    for implementation in sorted({name for name, _ in results.writes}):
+        counts = sorted(n for name, n in results.writes if name == implementation)
+        axes.plot(
+            counts,
+            [results.writes[(implementation, n)]["files_per_s"] for n in counts],
+            marker="o",
+            label=implementation,
+        )
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_xlabel("concurrent writers (threads)")
+    axes.set_ylabel("files recorded per second")
+    axes.set_title("Production writer throughput vs writers")
+    axes.legend(fontsize="small")
+    return _save(figure, out / "writes_vs_writers.png")
+
+
+PLOTS = (
+    call_mix_latency,
+    dump_vs_rows,
+    seed_queries,
+    selection_vs_size,
+    writes_vs_writers,
+    throughput_vs_clients,
+)
 
 
 def write_plots(results: RunResults, out: Path) -> list[Path]:

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bookkeeping.bench.callmix import METHODS
+from bookkeeping.bench.headline import headline, largest_share
 from bookkeeping.bench.results import RunResults
 from bookkeeping.bench.settings import BenchSettings
 
 SECTIONS = (
+    "## Headline figures",
     "## Run",
     "## Random call mix",
     "## Table dump",
@@ -41,28 +43,96 @@ def _image(out: Path, name: str, alt: str) -> list[str]:
     return [f"![{alt}]({name})", ""] if (out / name).exists() else []
 
 
+# Suite modules in report order, with the section each one measures.
+MODULE_SECTIONS = {
+    "test_call_mix.py": "random call mix",
+    "test_table_dump.py": "table dump",
+    "test_seed_queries.py": "the seed's two queries",
+    "test_selection.py": "dataset selection",
+    "test_writes.py": "writes",
+    "test_concurrency.py": "concurrency",
+}
+_SETUPS = {
+    "unavailable": "populating the call-mix bookkeeping (both writers)",
+    "dump_tables": "building the dump tables (both layouts)",
+    "populated": "getting a selection bookkeeping ready",
+    "datasets": "sampling the selection's datasets",
+    "server_port": "starting the protocol server",
+    "web_ports": "starting the web servers",
+}
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _durations(results: RunResults) -> list[str]:
+    durations = results.durations
+    if not durations.get("sections"):
+        return []
+    sections = durations["sections"]
+    rows = [
+        [
+            title,
+            _minutes(sum(sections[module].values())),
+            _minutes(sections[module].get("setup", 0.0)),
+        ]
+        for module, title in MODULE_SECTIONS.items()
+        if module in sections
+    ]
+    lines = [
+        f"Time taken: **{_minutes(durations.get('total_s', 0.0))}** in all (report and plots "
+        "not included); per section, set-up (populations, servers) included:",
+        "",
+        *_table(["section", "time", "of which set-up"], rows),
+    ]
+    slow = durations.get("setups", {})
+    if slow:
+        named = [
+            f"{_SETUPS.get(name.split('[')[0], name)}"
+            + (f" ({name.split('[')[1].rstrip(']')} files)" if "[" in name else "")
+            + f": {_minutes(seconds)}"
+            for name, seconds in slow.items()
+        ]
+        lines += ["Slow set-ups: " + "; ".join(named) + ".", ""]
+    return lines
+
+
 def _run(results: RunResults, settings: BenchSettings) -> list[str]:
     machine = results.machine
     cpu = machine.get("cpu", {})
     commit = results.commit
+    selection = (
+        "kept databases of benchmarks/views_data.py"
+        if settings.selection_cached
+        else "scratch databases populated in the run"
+    )
     return [
-        SECTIONS[0],
+        SECTIONS[1],
         "",
         f"- started {results.started}; commit `{str(commit.get('id', '?'))[:12]}`"
         + (" (with uncommitted changes)" if commit.get("dirty") else ""),
         f"- back-end **{settings.backend}**; {'quick' if settings.quick else 'full'} mode; "
         f"{settings.files:,} generated files in both implementations; call stream of "
-        f"{settings.calls:,} calls (seed {settings.seed}); dump sizes "
-        + ", ".join(f"{n:,}" for n in settings.dump_sizes),
+        f"{settings.calls:,} calls per path (seed {settings.seed}); dump sizes "
+        + ", ".join(f"{n:,}" for n in settings.dump_sizes)
+        + f" rows (budget {settings.dump_budget:,.0f} s per path and size); selection at "
+        + ", ".join(f"{n:,}" for n in settings.selection_sizes)
+        + f" files ({selection}); {settings.write_files:,} files per writes round, "
+        + "/".join(map(str, settings.writer_counts))
+        + " writers; "
+        + "/".join(map(str, settings.clients))
+        + f" client processes of {settings.client_calls} calls each",
         f"- {machine.get('python_implementation', 'Python')} {machine.get('python_version', '')}"
         f" on {machine.get('system', '')} {machine.get('machine', '')}, "
         f"{cpu.get('count', '?')} CPUs ({cpu.get('brand_raw', 'unknown CPU')})",
         "",
+        *_durations(results),
     ]
 
 
 def _call_mix(results: RunResults, out: Path) -> list[str]:
-    lines = [SECTIONS[1], ""]
+    lines = [SECTIONS[2], ""]
     if not results.mix:
         return lines + ["No access path was measured (see *Not available*).", ""]
     paths = list(results.mix)
@@ -100,6 +170,13 @@ def _call_mix(results: RunResults, out: Path) -> list[str]:
         ]
         if ratios:
             lines += ["Whole stream relative to the warehouse: " + "; ".join(ratios) + ".", ""]
+    shares = [
+        f"{results.mix_labels[p]} `{share[0]}` {share[1]:.0%}"
+        for p in paths
+        if (share := largest_share(results, p)) is not None
+    ]
+    if shares:
+        lines += ["Largest part of each path's stream time: " + "; ".join(shares) + ".", ""]
     for path, examples in results.mix_errors.items():
         for method, example in examples.items():
             lines.append(f"- {results.mix_labels[path]} `{method}` raised: {example}")
@@ -107,7 +184,7 @@ def _call_mix(results: RunResults, out: Path) -> list[str]:
 
 
 def _dump(results: RunResults, out: Path) -> list[str]:
-    lines = [SECTIONS[2], ""]
+    lines = [SECTIONS[3], ""]
     if not results.dump:
         return lines + ["Nothing measured.", ""]
     sizes = sorted({n for by_rows in results.dump.values() for n in by_rows})
@@ -138,11 +215,16 @@ def _dump(results: RunResults, out: Path) -> list[str]:
             + ".",
             "",
         ]
+    for test, reason in results.limited.items():
+        path = test.rsplit("[", 1)[-1].split("-")[0]
+        lines.append(f"- {results.dump_labels.get(path, path)}: {reason}.")
+    if results.limited:
+        lines += ["", "Its slope is fitted on the sizes it was measured at.", ""]
     return lines + _image(out, "dump_vs_rows.png", "dump time vs rows")
 
 
 def _seed(results: RunResults, out: Path) -> list[str]:
-    lines = [SECTIONS[3], ""]
+    lines = [SECTIONS[4], ""]
     if not results.seed:
         return lines + ["Nothing measured.", ""]
     paths = [p for p in results.seed_labels]
@@ -163,29 +245,53 @@ def _seed(results: RunResults, out: Path) -> list[str]:
 
 
 def _selection(results: RunResults, out: Path) -> list[str]:
-    lines = [SECTIONS[4], ""]
+    lines = [SECTIONS[5], ""]
     if not results.selection:
         return lines + [
             "Not measured in this run (see *Not available*; growing databases need scratch "
-            "databases, so not with `--db`).",
+            "databases or kept ones, so not with `--db`).",
             "",
         ]
     sizes = sorted({n for by_files in results.selection.values() for n in by_files})
     header = ["path"] + [f"{n:,} files (ms)" for n in sizes]
-    rows = [
-        [path] + [_ms(by[n].median * 1e6) if n in by else "–" for n in sizes]
-        for path, by in results.selection.items()
-    ]
+    statements = results.selection_statements
+
+    def cell(path: str, n: int) -> str:
+        timing = results.selection[path].get(n)
+        if timing is None:
+            return "–"
+        count = statements.get(path, {}).get(n)
+        return _ms(timing.median * 1e6) + (f" ({count})" if count is not None else "")
+
+    rows = [[path] + [cell(path, n) for n in sizes] for path in results.selection]
     intro = [
         "Median time of one dataset selection (a 50-file page of a full bookkeeping path, "
-        "with the dataset's totals) in bookkeepings of growing size.",
+        "with the dataset's totals; the rounds cycle through the paths of 50 sampled files) "
+        "in bookkeepings of growing size; in parentheses the statements one selection sends "
+        "(SQLite's emulated BEGIN not counted).",
         "",
     ]
-    return lines + intro + _table(header, rows) + _image(out, "selection_vs_size.png", "selection")
+    how = [
+        f"- {n:,} files: {info.get('populated', 'populated in this run')}; ready in "
+        f"{_minutes(float(info.get('ready_s', 0.0)))}"
+        + (
+            f"; the first dataset holds {int(info['dataset_files']):,} files"
+            if "dataset_files" in info
+            else ""
+        )
+        for n, info in sorted(results.selection_info.items())
+    ]
+    return (
+        lines
+        + intro
+        + _table(header, rows)
+        + ["The bookkeepings:", "", *how, ""]
+        + _image(out, "selection_vs_size.png", "selection")
+    )
 
 
-def _writes(results: RunResults) -> list[str]:
-    lines = [SECTIONS[5], ""]
+def _writes(results: RunResults, out: Path) -> list[str]:
+    lines = [SECTIONS[6], ""]
     if not results.writes:
         return lines + ["Nothing measured.", ""]
     header = ["implementation", "writers", "reports", "files", "reports/s", "files/s"]
@@ -207,11 +313,12 @@ def _writes(results: RunResults) -> list[str]:
         "its own chains of productions with a writer of its own.",
         "",
         *_table(header, rows),
+        *_image(out, "writes_vs_writers.png", "files per second vs writers"),
     ]
 
 
 def _concurrency(results: RunResults, out: Path) -> list[str]:
-    lines = [SECTIONS[6], ""]
+    lines = [SECTIONS[7], ""]
     if not results.concurrency:
         return lines + ["Nothing measured.", ""]
     header = ["target", "clients", "calls/s", "p50 (ms)", "p95 (ms)", "p99 (ms)", "errors"]
@@ -243,7 +350,7 @@ def _concurrency(results: RunResults, out: Path) -> list[str]:
 
 
 def _unavailable(results: RunResults) -> list[str]:
-    lines = [SECTIONS[7], ""]
+    lines = [SECTIONS[8], ""]
     if not results.unavailable:
         return lines + ["Every benchmark ran.", ""]
     return lines + [f"- `{test}`: {reason}" for test, reason in results.unavailable.items()] + [""]
@@ -256,12 +363,16 @@ def render(results: RunResults, settings: BenchSettings, out: Path) -> str:
         "Written by `bk bench` (docs/benchmarks.md). All figures come from one run, so "
         "ratios between paths are meaningful; absolute times depend on the machine.",
         "",
+        SECTIONS[0],
+        "",
+        *headline(results),
+        "",
         *_run(results, settings),
         *_call_mix(results, out),
         *_dump(results, out),
         *_seed(results, out),
         *_selection(results, out),
-        *_writes(results),
+        *_writes(results, out),
         *_concurrency(results, out),
         *_unavailable(results),
     ]

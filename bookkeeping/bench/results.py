@@ -10,6 +10,11 @@ from typing import Any
 
 from bookkeeping.bench.stats import Line, fit_line
 
+# A skip reason starting with this is a size a path was not measured at to keep the run's
+# time bounded (the dump budget): reported in its section, not as "not available".
+LIMITED = "not measured at"
+DURATIONS_JSON = "durations.json"  # written by the runner next to the benchmark JSON
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -34,8 +39,12 @@ class RunResults:
     # seed queries: query -> path -> timing
     seed_labels: dict[str, str] = field(default_factory=dict)
     seed: dict[str, dict[str, Timing]] = field(default_factory=lambda: defaultdict(dict))
-    # dataset selection: path -> files in the bookkeeping -> timing
+    # dataset selection: path -> files in the bookkeeping -> timing; files -> extra info
     selection: dict[str, dict[int, Timing]] = field(default_factory=lambda: defaultdict(dict))
+    selection_info: dict[int, dict[str, Any]] = field(default_factory=dict)
+    selection_statements: dict[str, dict[int, int]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     # writes: (implementation, writers) -> extra info (reports_per_s, files_per_s, ...)
     writes: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
     # concurrency: target -> clients -> extra info (calls_per_s, p50_ms, p95_ms, p99_ms)
@@ -43,6 +52,9 @@ class RunResults:
         default_factory=lambda: defaultdict(dict)
     )
     unavailable: dict[str, str] = field(default_factory=dict)  # test id -> reason
+    limited: dict[str, str] = field(default_factory=dict)  # test id -> reason (LIMITED)
+    # durations.json of the runner: total_s, per-module sections, slow fixture set-ups
+    durations: dict[str, Any] = field(default_factory=dict)
 
     def dump_slopes(self) -> dict[str, Line]:
         """Least-squares seconds-per-row line of each path with two sizes or more."""
@@ -58,7 +70,9 @@ def _timing(stats: dict[str, Any]) -> Timing:
     return Timing(stats["mean"], stats["median"], stats["rounds"])
 
 
-def load(json_path: Path, unavailable_path: Path | None = None) -> RunResults:
+def load(
+    json_path: Path, unavailable_path: Path | None = None, durations_path: Path | None = None
+) -> RunResults:
     data = json.loads(json_path.read_text())
     results = RunResults(data["machine_info"], data.get("commit_info", {}), data["datetime"])
     for bench in data["benchmarks"]:
@@ -76,11 +90,20 @@ def load(json_path: Path, unavailable_path: Path | None = None) -> RunResults:
             results.seed_labels[info["path"]] = info["label"]
             results.seed[info["query"]][info["path"]] = _timing(stats)
         elif kind == "selection":
-            results.selection[info["path"]][int(info["files"])] = _timing(stats)
+            files = int(info["files"])
+            results.selection[info["path"]][files] = _timing(stats)
+            results.selection_info.setdefault(files, info)
+            if "statements" in info:
+                results.selection_statements[info["path"]][files] = int(info["statements"])
         elif kind == "writes":
             results.writes[(info["implementation"], int(info["writers"]))] = info
         elif kind == "concurrency":
             results.concurrency[info["target"]][int(info["clients"])] = info
     if unavailable_path is not None and unavailable_path.exists():
-        results.unavailable = json.loads(unavailable_path.read_text())
+        for test, reason in json.loads(unavailable_path.read_text()).items():
+            target = results.limited if reason.startswith(LIMITED) else results.unavailable
+            target[test] = reason
+    durations_path = durations_path or json_path.with_name(DURATIONS_JSON)
+    if durations_path.exists():
+        results.durations = json.loads(durations_path.read_text())
     return results

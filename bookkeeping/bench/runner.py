@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,31 +21,62 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bookkeeping.bench.errors import BenchRunFailed
+from bookkeeping.bench.results import DURATIONS_JSON
 from bookkeeping.bench.settings import BenchSettings, to_environment
 
 SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
 RESULTS_JSON = "benchmark.json"
 UNAVAILABLE_JSON = "unavailable.json"
+# Fixture set-ups (populations, table builds) at least this long are named in the report.
+SLOW_SETUP = 2.0
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: pluggy keeps fixture hook plugins in sets
 class _Plugin:
-    """Advances the progress bar and keeps the reasons of skipped tests."""
+    """Advances the progress bar, keeps the reasons of skipped tests and times each
+    module's tests (set-up included) and each slow fixture set-up, so the report says
+    where a run's time went (docs/benchmarks.md uses it to size the full run)."""
 
     progress: Progress
     task: Any = None
     skipped: dict[str, str] | None = None  # test id -> why it was skipped or failed
     failures: int = 0
+    started: float = 0.0
+    sections: dict[str, dict[str, float]] = field(default_factory=dict)  # module -> phase -> s
+    setups: dict[str, float] = field(default_factory=dict)  # fixture[param] -> seconds
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.skipped = {}
+        self.started = time.monotonic()
         self.task = self.progress.add_task("Benchmarks", total=len(session.items))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Iterator[None]:
+        began = time.monotonic()
+        yield
+        seconds = time.monotonic() - began
+        if seconds >= SLOW_SETUP:
+            param = getattr(request, "param", None)
+            name = fixturedef.argname + (f"[{param}]" if param is not None else "")
+            self.setups[name] = self.setups.get(name, 0.0) + seconds
+
+    def durations(self) -> dict[str, Any]:
+        return {
+            "total_s": time.monotonic() - self.started if self.started else 0.0,
+            "sections": self.sections,
+            "setups": self.setups,
+        }
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int, str]) -> None:
         if self.task is not None:
             self.progress.update(self.task, description=location[2][:60])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        module = Path(report.nodeid.split("::")[0]).name
+        phases = self.sections.setdefault(module, {})
+        phases[report.when] = phases.get(report.when, 0.0) + report.duration
         if report.skipped and self.skipped is not None:
             longrepr = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
@@ -102,6 +134,10 @@ def run_suite(settings: BenchSettings, out: Path, console: Console | None = None
         "--benchmark-max-time=0.1" if settings.quick else "--benchmark-max-time=2",
         "--benchmark-min-rounds=5",
         "--benchmark-disable-gc",
+        # The project's pytest settings make warnings errors; "no benchmarks have been run"
+        # would then crash bk bench instead of ending in BenchRunFailed below.
+        "-W",
+        "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
     ]
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -124,4 +160,5 @@ def run_suite(settings: BenchSettings, out: Path, console: Console | None = None
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not json_path.exists():
         raise BenchRunFailed(f"the benchmark suite did not run (pytest exit code {int(code)})")
     (out / UNAVAILABLE_JSON).write_text(json.dumps(plugin.skipped or {}, indent=2) + "\n")
+    (out / DURATIONS_JSON).write_text(json.dumps(plugin.durations(), indent=2) + "\n")
     return SuiteRun(json_path, plugin.failures)

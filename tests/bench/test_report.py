@@ -69,3 +69,87 @@ def test_plots_are_png_and_linked_only_when_written(tmp_path: Path) -> None:
     text = render(results, from_environment({}), tmp_path)
     assert "](dump_vs_rows.png)" in text
     assert "call_mix_latency.png" not in text
+
+
+def _mix(path: str, seconds: float, median_us: float) -> dict[str, object]:
+    methods = {
+        "file_by_id": {
+            "calls": 10,
+            "mean_us": median_us,
+            "median_us": median_us,
+            "p95_us": median_us,
+            "errors": 0,
+        }
+    }
+    info = {"kind": "call_mix", "path": path, "label": path, "methods": methods}
+    return _bench(info, seconds)
+
+
+def _selection(path: str, files: int, seconds: float) -> dict[str, object]:
+    info = {
+        "kind": "selection",
+        "path": path,
+        "files": files,
+        "statements": 5,
+        "populated": "kept database `bk_bench_views_v1_x`",
+        "ready_s": 12.0,
+    }
+    return _bench(info, seconds)
+
+
+def test_headline_figures_come_first_and_are_ratios_of_this_run(tmp_path: Path) -> None:
+    runs = [_mix("warehouse", 10.0, 100.0), _mix("protocol", 45.0, 300.0)]
+    runs += [_dump("driver", n, 1e-6 * n) for n in (1_000, 10_000)]
+    runs += [_dump("catalogue", n, 3e-6 * n) for n in (1_000, 10_000)]
+    runs += [_selection("warehouse join", 1_000_000, 1.2)]
+    runs += [_selection("catalogue roottree + shards", 1_000_000, 0.03)]
+    writes = {
+        "kind": "writes",
+        "implementation": "catalogue",
+        "writers": 4,
+        "files_per_s": 300.0,
+        "reports_per_s": 280.0,
+        "reports": 10,
+        "files": 12,
+    }
+    runs += [_bench(writes, 1.0)]
+    results = load(_write_run(tmp_path, runs))
+    text = render(results, from_environment({}), tmp_path)
+    headline = text[text.index("## Headline figures") : text.index("## Run")]
+    assert "protocol **4.5×**" in headline
+    assert "catalogue engine's is steeper than the driver cursor's (3.0×)" in headline
+    assert "1,000,000 files: 30.0 ms vs 1,200.0 ms (views **40.0×** faster)" in headline
+    assert "4 writers: catalogue 300" in headline
+    assert "**Concurrency**: not measured in this run." in headline
+    assert "(5)" in text and "kept database `bk_bench_views_v1_x`; ready in 12 s" in text
+
+
+def test_sizes_left_out_by_the_budget_are_in_the_dump_section_not_unavailable(
+    tmp_path: Path,
+) -> None:
+    reasons = tmp_path / "unavailable.json"
+    test = "benchmarks/suite/test_table_dump.py::test_table_dump[protocol-1000000]"
+    reasons.write_text(json.dumps({test: "not measured at 1,000,000 rows and beyond: slow"}))
+    runs = [_dump("protocol", n, 8e-6 * n) for n in (1_000, 10_000)]
+    results = load(_write_run(tmp_path, runs), reasons)
+    text = render(results, from_environment({}), tmp_path)
+    dump = text[text.index("## Table dump") : text.index("## The seed's two queries")]
+    assert "- protocol: not measured at 1,000,000 rows and beyond: slow." in dump
+    assert text.endswith("## Not available in this run\n\nEvery benchmark ran.\n")
+
+
+def test_time_taken_per_section_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "durations.json").write_text(
+        json.dumps(
+            {
+                "total_s": 5400.0,
+                "sections": {"test_call_mix.py": {"setup": 100.0, "call": 2900.0}},
+                "setups": {"unavailable": 100.0, "populated[1000000]": 30.0},
+            }
+        )
+    )
+    results = load(_write_run(tmp_path, []))
+    text = render(results, from_environment({}), tmp_path)
+    assert "Time taken: **90.0 min**" in text
+    assert "| random call mix | 50.0 min | 1.7 min |" in text
+    assert "getting a selection bookkeeping ready (1000000 files): 30 s" in text

@@ -1,0 +1,27 @@
+"""The dump budget: a path too slow for the next size is measured at the smaller ones only,
+with a reason the report shows in the dump section."""
+
+from __future__ import annotations
+
+from bookkeeping.bench.dump import DumpBudget
+from bookkeeping.bench.results import LIMITED
+
+
+def test_first_size_is_always_measured() -> None:
+    assert DumpBudget(1.0).refusal("protocol", 1_000_000) is None
+
+
+def test_size_estimated_over_the_budget_and_every_larger_one_are_refused() -> None:
+    budget = DumpBudget(600.0)
+    budget.record("protocol", 100_000, 40.0)  # 400 µs/row: 10^6 rows take ~400 s per round
+    reason = budget.refusal("protocol", 1_000_000)
+    assert reason is not None and reason.startswith(LIMITED)
+    assert "1,000,000 rows" in reason and "800 s" in reason  # one round + one warm-up
+    assert budget.refusal("protocol", 10_000_000) == reason
+    assert budget.refusal("driver", 1_000_000) is None
+
+
+def test_size_within_the_budget_is_measured() -> None:
+    budget = DumpBudget(600.0)
+    budget.record("protocol", 100_000, 2.0)
+    assert budget.refusal("protocol", 1_000_000) is None
