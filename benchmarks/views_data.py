@@ -44,7 +44,7 @@ from bookkeeping.warehouse.store import WarehouseWriter
 from bookkeeping.writer.model import RecordStatus
 from bookkeeping.writer.service import record_reports
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: shards have their ordered indexes (views/layout.py SHARD_INDEXES)
 SEED = 1
 BATCH = 2000
 # The development server runs without autovacuum: without fresh statistics the writers'

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from bookkeeping.writer.changes import ReplicaKey
 from bookkeeping.writer.model import (
     EventTypeSpec,
     JobReport,
@@ -61,6 +62,7 @@ __all__ = [
     "RecordStatus",
     "Relative",
     "Replica",
+    "ReplicaKey",
     "ReplicaSpec",
     "StorageClass",
 ]
@@ -354,11 +356,45 @@ class Bookkeeping(Protocol):
 
 @runtime_checkable
 class BookkeepingWriter(Protocol):
-    """Recording job reports. Each report is written whole or not at all; a report whose
-    identity (``JobReport.identity``) is already recorded is not written again."""
+    """Recording job reports, and later changes to the files they recorded. Each report is
+    written whole or not at all; a report whose identity (``JobReport.identity``) is already
+    recorded is not written again.
+
+    The changes (``bookkeeping/writer/changes.py``) take any number of LFNs and are atomic:
+    every file changes or none does. An unknown LFN raises ``UnknownFile``, a malformed
+    argument ``ValidationError``; each returns how many files changed."""
 
     def record(self, report: JobReport) -> RecordResult: ...
 
     def record_batch(self, reports: Sequence[JobReport]) -> list[RecordResult]:
         """Bulk path: results in input order; a failing report does not stop the others."""
+        ...
+
+    def set_visibility(self, lfns: Sequence[str], visible: bool) -> int:
+        """Make the files visible or invisible (LHCb hides files rather than deleting
+        them); files already so are left alone."""
+        ...
+
+    def add_replicas(self, lfns: Sequence[str], replica: ReplicaSpec) -> int:
+        """Record the copy ``replica`` of every file (after it last among the file's copies);
+        a file with that very copy is left alone, one with that copy in another status or
+        PFN raises ``ReplicaConflict``."""
+        ...
+
+    def remove_replicas(self, lfns: Sequence[str], replica: ReplicaKey) -> int:
+        """Forget the copy ``replica`` of every file; a file without it raises
+        ``UnknownReplica``."""
+        ...
+
+    def change_replicas(
+        self,
+        lfns: Sequence[str],
+        replica: ReplicaKey,
+        *,
+        status: str | None = None,
+        pfn: str | None = None,
+        area: str | None = None,
+    ) -> int:
+        """Set the status, PFN or (recall copies) area of the copy ``replica`` of every
+        file (``None`` keeps a field); a file without it raises ``UnknownReplica``."""
         ...

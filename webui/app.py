@@ -18,7 +18,16 @@ from webui.errors import register_error_handlers
 from webui.formatting import register_filters
 from webui.openapi import openapi_blueprint
 from webui.pages import API_PREFIX, Pages
-from webui.views import browse, catalogue, catalogue_forms, charts, downloads, files, jobs
+from webui.views import (
+    browse,
+    catalogue,
+    catalogue_forms,
+    charts,
+    downloads,
+    file_changes,
+    files,
+    jobs,
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
@@ -46,6 +55,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(group.html)
         api.register_blueprint(group.api)
     api.register_blueprint(jobs.blueprint)
+    api.register_blueprint(file_changes.blueprint)
     api.register_blueprint(openapi_blueprint([s for g in PAGE_GROUPS for s in g.specs]))
     app.register_blueprint(api)
     app.register_blueprint(downloads.blueprint)

@@ -59,6 +59,9 @@ _STATUS_BY_NAME = {
     "InvalidValue": 422,
     "InvalidPattern": 400,
     "ConstraintViolation": 409,
+    "UnknownFile": 404,
+    "UnknownReplica": 404,
+    "ReplicaConflict": 409,
 }
 _STATUS_BY_CLASS: dict[type[BookkeepingError], int] = {
     ValidationError: 422,

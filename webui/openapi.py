@@ -79,12 +79,66 @@ JOBS_OPERATION: dict[str, Any] = {
 }
 
 
+_CHANGE_RESPONSES = {
+    "200": {"description": "Done: changed (files that changed), files, changed_by"},
+    "401": {"description": "Missing or unknown token"},
+    "404": {
+        "description": "An unknown LFN (UnknownFile) or copy (UnknownReplica): nothing changed"
+    },
+    "409": {"description": "A copy in the way (ReplicaConflict): nothing changed"},
+    "415": {"description": "Not JSON"},
+    "422": {"description": "A malformed field, LFN, site, class, area, status or PFN"},
+}
+_LFNS = {"type": "array", "items": {"type": "string"}}
+
+
+def _change_operation(summary: str, operation_id: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "summary": summary + "; every file changes or none does; needs an API token",
+        "operationId": operation_id,
+        "security": [{"token": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+        "responses": _CHANGE_RESPONSES,
+    }
+
+
+VISIBILITY_OPERATION = _change_operation(
+    "Make files invisible (LHCb never deletes them) or visible again",
+    "set_visibility",
+    {
+        "type": "object",
+        "required": ["lfns", "visible"],
+        "properties": {"lfns": _LFNS, "visible": {"type": "boolean"}},
+    },
+)
+REPLICAS_OPERATION = _change_operation(
+    "Add, remove or change a copy of files",
+    "change_replicas",
+    {
+        "type": "object",
+        "required": ["action", "lfns", "site", "storage_class"],
+        "properties": {
+            "action": {"enum": ["add", "remove", "change"]},
+            "lfns": _LFNS,
+            "site": {"type": "string"},
+            "storage_class": {"enum": ["tape", "disk", "recall"]},
+            "area": {"type": "string", "description": "the disk area of a recall copy"},
+            "status": {"enum": ["available", "lost"]},
+            "pfn": {"type": "string"},
+            "new_area": {"type": "string", "description": "change: a recall copy's new area"},
+        },
+    },
+)
+
+
 def document(specs: Iterable[PageSpec]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for spec in specs:
         for method in spec.methods:
             paths.setdefault(_openapi_rule(spec.rule), {})[method.lower()] = _operation(spec)
     paths["/jobs"] = {"post": JOBS_OPERATION}
+    paths["/files/visibility"] = {"post": VISIBILITY_OPERATION}
+    paths["/files/replicas"] = {"post": REPLICAS_OPERATION}
     return {
         "openapi": "3.1.0",
         "info": {

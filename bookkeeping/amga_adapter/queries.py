@@ -54,7 +54,9 @@ class ResolvedCatalogueDirectory:
             return source.c[self.info.attributes[attribute].column]
         except KeyError:
             raise NoSuchAttribute(
-                f"directory {self.info.path} has no attribute {attribute!r}", attribute=attribute
+                f"directory {self.info.path} has no attribute {attribute!r}",
+                attribute=attribute,
+                path=self.info.path,
             ) from None
 
     def read_filter(self, source: sa.FromClause) -> sa.ColumnElement[bool] | None:

@@ -12,6 +12,7 @@ from bookkeeping.cli.bench_commands import bench
 from bookkeeping.cli.bookkeeping_commands import generate, ingest, ls
 from bookkeeping.cli.catalogue_commands import acl, group, user
 from bookkeeping.cli.db_commands import db, init
+from bookkeeping.cli.file_commands import file_group, replica_group
 from bookkeeping.cli.views_commands import views
 from bookkeeping.cli.web_commands import token, web
 
@@ -37,6 +38,8 @@ main.add_command(amga)
 main.add_command(ingest)
 main.add_command(generate)
 main.add_command(ls)
+main.add_command(file_group)
+main.add_command(replica_group)
 main.add_command(bench)
 main.add_command(web)
 main.add_command(token)

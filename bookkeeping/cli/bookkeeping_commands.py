@@ -26,7 +26,7 @@ from bookkeeping.warehouse.tables import WAREHOUSE_TABLES
 from bookkeeping.writer.model import RecordStatus
 from bookkeeping.writer.service import DEFAULT_BATCH_SIZE, ingest_files, record_reports
 
-_WRITE_BACKENDS = click.Choice([*BACKENDS, "both"])
+WRITE_BACKENDS = click.Choice([*BACKENDS, "both"])
 
 
 def _progress() -> Progress:
@@ -42,7 +42,7 @@ def _progress() -> Progress:
     )
 
 
-def _engine_with_schema(settings: Settings) -> Engine:
+def engine_with_schema(settings: Settings) -> Engine:
     engine = engine_for(settings)
     existing = set(sa.inspect(engine).get_table_names())
     missing = sorted(table.name for table in WAREHOUSE_TABLES if table.name not in existing)
@@ -58,7 +58,7 @@ def _engine_with_schema(settings: Settings) -> Engine:
 @db_option
 @click.option(
     "--backend",
-    type=_WRITE_BACKENDS,
+    type=WRITE_BACKENDS,
     default=None,
     help="Implementation(s) to write to (default: $BK_BACKEND, else catalogue).",
 )
@@ -74,7 +74,7 @@ def ingest(
     DIRAC_JobID) is skipped as a duplicate. A bad report is named with its problem and the
     others go on; the exit status is 1 if any report failed.
     """
-    engine = _engine_with_schema(settings)
+    engine = engine_with_schema(settings)
     try:
         writers = open_writers(engine, backend or settings.backend)
         with _progress() as progress:
@@ -107,7 +107,7 @@ def ingest(
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--backend",
-    type=_WRITE_BACKENDS,
+    type=WRITE_BACKENDS,
     default=None,
     help="Implementation(s) to write to (default: $BK_BACKEND, else catalogue).",
 )
@@ -118,7 +118,7 @@ def generate(
 ) -> None:
     """Generate realistic productions with exactly FILES output files (reproducible from
     SEED) and record them through the writer's bulk path."""
-    engine = _engine_with_schema(settings)
+    engine = engine_with_schema(settings)
     started = time.perf_counter()
     statuses: dict[str, Counter[RecordStatus]] = {}
     try:
@@ -192,7 +192,7 @@ def ls(
     where: str | None,
 ) -> None:
     query = ListingQuery(file_type, parse_where(where) if where else None, disk_only)
-    engine = _engine_with_schema(settings)
+    engine = engine_with_schema(settings)
     try:
         bookkeeping = open_bookkeeping(engine, backend or settings.backend)
         count = bookkeeping.count_listing(query)

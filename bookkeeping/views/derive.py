@@ -49,6 +49,16 @@ def program_of(parameters: Mapping[str, str]) -> str:
     return name if version is None else f"{name} {version}"
 
 
+def location(sites: tuple[str, ...]) -> str:
+    """The roottree's LOCATION of a file: the site of its first copy."""
+    return sites[0] if sites else ""
+
+
+def replica_list(sites: tuple[str, ...]) -> str:
+    """A shard's REPLICA: the sites with a copy."""
+    return ",".join(sorted(set(sites)))[:REPLICA_LIST_LENGTH]
+
+
 def combination(facts: FileFacts) -> Combination:
     return Combination(
         config=facts.config,
@@ -57,7 +67,7 @@ def combination(facts: FileFacts) -> Combination:
         processing_pass=facts.processing_pass,
         event_type=facts.event_type,
         file_type=facts.file_type,
-        location=facts.sites[0] if facts.sites else "",
+        location=location(facts.sites),
         program0=facts.program,
         input_file0=facts.input_type,
     )
@@ -77,7 +87,7 @@ def shard_values(facts: FileFacts) -> dict[str, object]:
         "JOB": str(facts.dirac_job_id),
         "STEP": str(facts.processing_pass.count("/") + 1),
         "EXTENSION": last.rsplit(".", 1)[-1][:32] if "." in last else "",
-        "REPLICA": ",".join(sorted(set(facts.sites)))[:REPLICA_LIST_LENGTH],
+        "REPLICA": replica_list(facts.sites),
         "GUID": facts.guid,
         "CHECKSUM": facts.checksum,
         "RUN": facts.run,

@@ -76,6 +76,21 @@ SHARD_ATTRIBUTES = {
     "QUALITY": "varchar(255)",
 }
 
+# The ordered indexes of every shard: one per order of the view builder
+# (``builder.order_clause``: the order attribute, then FILE_ID; the run order puts
+# RUNMISSING first). A descending page walks the same index backwards (PostgreSQL and SQLite
+# then sort only the ties of the order attribute by FILE_ID). The production index also
+# serves the production filter pushed into each shard's branch.
+SHARD_INDEXES: tuple[tuple[str, ...], ...] = (
+    ("FILNAM", "FILE_ID"),
+    ("FSIZ", "FILE_ID"),
+    ("NBEVT", "FILE_ID"),
+    ("RUNMISSING", "RUN", "FILE_ID"),
+    ("PRODUCTION", "FILE_ID"),
+    ("WRITDAT", "FILE_ID"),
+    ("FILE_ID",),
+)
+
 
 @dataclass(frozen=True, order=True)
 class Combination:
@@ -128,6 +143,11 @@ class Summary:
             _least(self.min_production, other.min_production),
             _greatest(self.max_production, other.max_production),
         )
+
+    def removed(self) -> Summary:
+        """What taking these files away adds: negative counts, no production range (a
+        range cannot shrink by a delta; see docs/views.md)."""
+        return Summary(-self.files, -self.events, -self.bytes)
 
     def attributes(self) -> dict[str, object]:
         return dict(zip(SUMMARY_ATTRIBUTES, astuple(self), strict=True))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bookkeeping.amga_adapter.bookkeeping import layout as BL
 from bookkeeping.amga_adapter.bookkeeping.batch import Batch, WrittenFile
@@ -19,7 +19,9 @@ from bookkeeping.amga_adapter.bookkeeping.catalogue_io import rows, scalar
 from bookkeeping.amga_adapter.errors import EntryExists, NoSuchDirectory
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.interface import DATA_QUALITY_GROUP
+from bookkeeping.views import changes
 from bookkeeping.views import layout as V
+from bookkeeping.views.changes import FileState
 from bookkeeping.views.derive import FileFacts, combination, program_of, shard_values, summary
 from bookkeeping.writer.model import JobReport, OutputFileSpec
 
@@ -42,6 +44,7 @@ def ensure_combination(session: CatalogueSession, combo: V.Combination, descript
     number = _claim_shard_number(session, combo.key)
     path = V.shard_path(number)
     BL.ensure_directory(session, path, V.SHARD_ATTRIBUTES)
+    create_indexes(session, path)  # on the empty shard: nothing to sort yet
     values = {
         **combo.attributes(),
         "EVENTDESCRIPTION": description,
@@ -60,6 +63,29 @@ def ensure_combination(session: CatalogueSession, combo: V.Combination, descript
         assert winner is not None
         return winner
     return path
+
+
+def create_indexes(session: CatalogueSession, shard: str) -> None:
+    """The indexes of ``V.SHARD_INDEXES`` on a new shard (DDL: outside a transaction)."""
+    for attributes in V.SHARD_INDEXES:
+        session.create_index(shard, list(attributes))
+
+
+def missing_indexes(session: CatalogueSession, shard: str) -> list[tuple[str, ...]]:
+    """The indexes of ``V.SHARD_INDEXES`` that ``shard`` lacks."""
+    present = {
+        index.attributes for index in session.list_indexes(shard) if not any(index.descending)
+    }
+    return [attributes for attributes in V.SHARD_INDEXES if attributes not in present]
+
+
+def ensure_indexes(session: CatalogueSession, shard: str) -> int:
+    """Give ``shard`` the indexes it lacks (DDL: outside a transaction); returns how many
+    were created."""
+    missing = missing_indexes(session, shard)
+    for attributes in missing:
+        session.create_index(shard, list(attributes))
+    return len(missing)
 
 
 def _shard_of(session: CatalogueSession, key: str) -> str | None:
@@ -94,19 +120,28 @@ class ViewMaintainer:
 
     # --- before the transaction ---------------------------------------------------------
 
-    def prepare(self, session: CatalogueSession, reports: Sequence[JobReport]) -> None:
+    def ensure_layout(self, session: CatalogueSession) -> None:
         if not self._layout_ready:
             ensure_view_layout(session)
             self._layout_ready = True
+
+    def ensure_shard(
+        self, session: CatalogueSession, combo: V.Combination, description: str
+    ) -> str:
+        """The shard of ``combo``, created with its roottree entry if need be (DDL)."""
+        key = self._key(combo)
+        if key not in self._shards:
+            self._shards[key] = ensure_combination(session, combo, description)
+        return self._shards[key]
+
+    def prepare(self, session: CatalogueSession, reports: Sequence[JobReport]) -> None:
+        self.ensure_layout(session)
         self._learn_input_types(session, reports)
         self._learn_descriptions(session, reports)
         for report in reports:
             for output in report.output_files:
                 combo = combination(self._facts(report, output, 0, 0))
-                key = self._key(combo)
-                if key not in self._shards:
-                    description = self._descriptions.get(output.event_type, "")
-                    self._shards[key] = ensure_combination(session, combo, description)
+                self.ensure_shard(session, combo, self._descriptions.get(output.event_type, ""))
 
     def _key(self, combo: V.Combination) -> str:
         # The key is a hash of the combination's JSON: worth computing once per
@@ -175,7 +210,25 @@ class ViewMaintainer:
             sites=tuple(copy.site for copy in output.replicas),
         )
 
+    def prepare_changes(self, session: CatalogueSession, states: Mapping[int, FileState]) -> None:
+        """Before a change of files' visibility or copies (``bookkeeping.views.changes``)."""
+        changes.prepare(self, session, states)
+
     # --- inside the transaction ---------------------------------------------------------
+
+    def shard_of(self, session: CatalogueSession, combo: V.Combination) -> str | None:
+        """The shard of ``combo`` if the views have it."""
+        key = self._key(combo)
+        if key not in self._shards:
+            found = _shard_of(session, key)
+            if found is None:
+                return None
+            self._shards[key] = found
+        return self._shards[key]
+
+    def write_changes(self, session: CatalogueSession, states: Mapping[int, FileState]) -> None:
+        """Inside the transaction of a change of files' visibility or copies."""
+        changes.write(self, session, states)
 
     def write(self, session: CatalogueSession, batch: Batch) -> None:
         by_shard: dict[str, list[tuple[str, dict[str, object]]]] = defaultdict(list)
@@ -192,6 +245,11 @@ class ViewMaintainer:
             added[key] = added[key].plus(summary(facts))
         for shard, entries in by_shard.items():
             session.addentries(shard, entries)
+        self.stage(session, added)
+
+    def stage(self, session: CatalogueSession, added: dict[str, V.Summary]) -> None:
+        """Inside the transaction: add ``added`` (combination key -> files, events, bytes,
+        productions; negative for files that left) to this writer's own delta rows."""
         self._staged = {}
         new_rows = []
         for key, delta in added.items():

@@ -20,7 +20,12 @@ from bookkeeping.interface import DatasetPath
 from bookkeeping.views import layout as V
 from bookkeeping.views.builder import matching_entries
 from bookkeeping.views.derive import FileFacts, combination, program_of, shard_values, summary
-from bookkeeping.views.maintain import ensure_view_layout
+from bookkeeping.views.maintain import (
+    create_indexes,
+    ensure_indexes,
+    ensure_view_layout,
+    missing_indexes,
+)
 
 Progress = Callable[[int, int], None]  # (combinations done, combinations in all)
 
@@ -174,9 +179,24 @@ def rebuild(session: CatalogueSession, progress: Progress | None = None) -> int:
             session.abort()
             raise
         session.commit()
+        create_indexes(session, shard)  # after the rows: one sort, not an insert per row
         if progress is not None:
             progress(number, len(ordered))
     return len(ordered)
+
+
+def index_shards(session: CatalogueSession, progress: Progress | None = None) -> int:
+    """Give every shard the indexes it lacks (databases written before shards had them);
+    returns how many were created. Writers may run meanwhile: each index is one DDL
+    statement, which on PostgreSQL holds the shard's writers back while it is built."""
+    ensure_view_layout(session)
+    shards = sorted({str(shard) for (shard,) in rows(session, [f"{V.ROOTTREE}:SHARD"])})
+    created = 0
+    for number, shard in enumerate(shards, start=1):
+        created += ensure_indexes(session, shard)
+        if progress is not None:
+            progress(number, len(shards))
+    return created
 
 
 # --- check ----------------------------------------------------------------------------
@@ -198,12 +218,32 @@ def check(session: CatalogueSession) -> list[str]:
         if have.shard in shards:
             differences.append(f"{key} and {shards[have.shard]} share the shard {have.shard}")
         shards[have.shard] = key
-        if have.summary != want.summary:
+        if not _agrees(have.summary, want.summary):
             differences.append(f"{key}: summary {have.summary} should be {want.summary}")
         if have.combination != want.combination:
             differences.append(f"{key}: attributes {have.combination} should be {want.combination}")
         differences.extend(_shard_differences(session, key, have.shard, want.files))
+        differences.extend(
+            f"{have.shard} ({key}): index on {', '.join(attributes)} is missing"
+            " (bk views index adds it)"
+            for attributes in missing_indexes(session, have.shard)
+        )
     return differences
+
+
+def _agrees(have: V.Summary, want: V.Summary) -> bool:
+    """Counts exactly; the production range may be wider than the files' (a file that left
+    the combination cannot narrow it: bookkeeping/views/changes.py), never narrower."""
+    if (have.files, have.events, have.bytes) != (want.files, want.events, want.bytes):
+        return False
+    low, high = have.min_production, have.max_production
+    assert want.min_production is not None and want.max_production is not None
+    return (
+        low is not None
+        and high is not None
+        and low <= want.min_production
+        and high >= want.max_production
+    )
 
 
 def _shard_differences(

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bookkeeping.engines import write_transaction
 from bookkeeping.errors import ValidationError
+from bookkeeping.warehouse import changes
 from bookkeeping.warehouse import ids as counters
 from bookkeeping.warehouse.bulk import insert_many
 from bookkeeping.warehouse.tables import (
@@ -45,6 +46,7 @@ from bookkeeping.warehouse.tables import (
     quality_params,
     replicas,
 )
+from bookkeeping.writer.changes import AddCopy, ChangeCopy, RemoveCopy, ReplicaKey
 from bookkeeping.writer.errors import ReportConflict
 from bookkeeping.writer.model import (
     FILE_PARAMETER_CHECKSUM,
@@ -59,6 +61,7 @@ from bookkeeping.writer.model import (
     JOB_PARAMETER_RUN,
     JobReport,
     RecordResult,
+    ReplicaSpec,
 )
 from bookkeeping.writer.planning import (
     AssignedReport,
@@ -142,6 +145,29 @@ class WarehouseWriter:
             for index in valid:
                 results[index] = self._record_alone(reports[index])
         return [result for result in results if result is not None]
+
+    # --- changes to recorded files (bookkeeping/writer/changes.py) --------------------
+
+    def set_visibility(self, lfns: Sequence[str], visible: bool) -> int:
+        return changes.set_visibility(self.engine, lfns, visible)
+
+    def add_replicas(self, lfns: Sequence[str], replica: ReplicaSpec) -> int:
+        return changes.change_replicas(self.engine, lfns, AddCopy(replica))
+
+    def remove_replicas(self, lfns: Sequence[str], replica: ReplicaKey) -> int:
+        return changes.change_replicas(self.engine, lfns, RemoveCopy(replica))
+
+    def change_replicas(
+        self,
+        lfns: Sequence[str],
+        replica: ReplicaKey,
+        *,
+        status: str | None = None,
+        pfn: str | None = None,
+        area: str | None = None,
+    ) -> int:
+        change = ChangeCopy(replica, status, pfn, area)
+        return changes.change_replicas(self.engine, lfns, change)
 
     def _write_batch(self, reports: Sequence[JobReport]) -> list[RecordResult]:
         for attempt in range(BATCH_ATTEMPTS):

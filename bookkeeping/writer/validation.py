@@ -205,3 +205,18 @@ def _check_replica(fail: _Fail, where: Path, replica: ReplicaSpec) -> None:
 def validate_report(report: JobReport, locate: Callable[[Path], str] = describe_path) -> None:
     """Raise ``ValidationError`` listing every problem of the report (nothing is written)."""
     raise_problems(check_report(report), report.source, locate)
+
+
+def lfn_problems(lfn: str) -> list[str]:
+    """What is wrong with ``lfn`` as an LFN (empty: nothing)."""
+    problems: list[Problem] = []
+    _check_lfn(_Fail(problems), (), lfn)
+    return [p.message for p in problems]
+
+
+def replica_problems(replica: ReplicaSpec) -> list[str]:
+    """What is wrong with a copy (site, storage class, area, status, PFN), as a report's
+    ``Replica`` element would be checked; each message names the field."""
+    problems: list[Problem] = []
+    _check_replica(_Fail(problems), (), replica)
+    return [f"{describe_path(p.path)}: {p.message}" for p in problems]

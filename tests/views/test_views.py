@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping, CatalogueWriter
 from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.cli import main
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath, Level
@@ -292,3 +293,33 @@ def test_views_cli_checks_and_rebuilds(pair: Pair) -> None:
     result = runner.invoke(main, ["views", "rebuild", "--db", url])
     assert result.exit_code == 0 and "Rebuilt" in result.output
     assert runner.invoke(main, ["views", "check", "--db", url]).exit_code == 0
+
+
+def test_every_shard_has_its_ordered_indexes_and_check_names_a_missing_one(pair: Pair) -> None:
+    pair.catalogue_writer.record_batch(list(generate_reports(12, seed=4)))
+    with _session(pair) as session:
+        shards = sorted({str(s) for (s,) in session.selectattr([f"{V.ROOTTREE}:SHARD"])})
+        assert len(shards) > 1
+        for shard in shards:
+            listed = {index.attributes for index in session.list_indexes(shard)}
+            assert listed == set(V.SHARD_INDEXES), shard
+        victim = next(i for i in session.list_indexes(shards[0]) if i.attributes[0] == "FSIZ")
+        session.drop_index(shards[0], victim.name)
+        assert check(session) == [
+            f"{shards[0]} ({_key_of(session, shards[0])}): index on FSIZ, FILE_ID is missing"
+            " (bk views index adds it)"
+        ]
+    url = pair.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["views", "check", "--db", url])
+    assert result.exit_code == 1 and "index on FSIZ, FILE_ID is missing" in result.output
+    result = runner.invoke(main, ["views", "index", "--db", url])
+    assert result.exit_code == 0 and "Created 1 indexes." in result.output, result.output
+    assert runner.invoke(main, ["views", "check", "--db", url]).exit_code == 0
+    result = runner.invoke(main, ["views", "index", "--db", url])
+    assert result.exit_code == 0 and "Created 0 indexes." in result.output, result.output
+
+
+def _key_of(session: CatalogueSession, shard: str) -> str:
+    found = session.selectattr([f"{V.ROOTTREE}:FILE"], f'{V.ROOTTREE}:SHARD = "{shard}"')
+    return str(next(iter(found))[0])

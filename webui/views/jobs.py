@@ -25,7 +25,8 @@ _PARSERS = {
 }
 
 
-def _authenticated_user() -> str:
+def authenticated_user() -> str:
+    """The user of the request's API token (``Authorization: Bearer <token>``)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise WebError(401, "an API token is needed: Authorization: Bearer <token>")
@@ -35,7 +36,7 @@ def _authenticated_user() -> str:
     return user
 
 
-def _unauthorised(response: Response) -> Response:
+def unauthorised(response: Response) -> Response:
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="bookkeeping"'
     return response
@@ -43,7 +44,7 @@ def _unauthorised(response: Response) -> Response:
 
 @blueprint.post("/jobs")
 def record_job() -> Response:
-    user = _authenticated_user()
+    user = authenticated_user()
     parser = _PARSERS.get(request.mimetype)
     if parser is None:
         raise WebError(
@@ -72,4 +73,4 @@ def record_job() -> Response:
     return response
 
 
-blueprint.after_request(_unauthorised)
+blueprint.after_request(unauthorised)

@@ -205,13 +205,5 @@ def _add_file(
     batch.add(L.FILE_PARAMS, file_id, {"FILE_ID": file_id, **values})
     for index, copy in enumerate(output.replicas):
         batch.add(
-            L.replica_directory(copy.site),
-            f"{file_id}_{index}",
-            {
-                "FILE_ID": file_id,
-                "STORAGECLASS": copy.storage_class,
-                "AREA": copy.area,
-                "STATUS": copy.status,
-                "REPLICA": copy.pfn,
-            },
+            L.replica_directory(copy.site), f"{file_id}_{index}", L.replica_values(file_id, copy)
         )

@@ -28,6 +28,7 @@ from bookkeeping.writer.model import (
     JOB_PARAMETER_PROCESSING_PASS,
     JOB_PARAMETER_PRODUCTION,
     JOB_PARAMETER_RUN,
+    ReplicaSpec,
 )
 
 JOBS = "/jobs"
@@ -146,6 +147,18 @@ def replica_directory(site: str) -> str:
     return f"{REPLICAS}/{site}"
 
 
+def replica_values(file_id: int, copy: ReplicaSpec) -> dict[str, object]:
+    """The attributes of a copy's entry ``<file id>_<index>`` in its site's directory (the
+    index is the copy's position among the file's copies: the first one is its LOCATION)."""
+    return {
+        "FILE_ID": file_id,
+        "STORAGECLASS": copy.storage_class,
+        "AREA": copy.area,
+        "STATUS": copy.status,
+        "REPLICA": copy.pfn,
+    }
+
+
 # --- query-language literals --------------------------------------------------------------
 
 
@@ -175,6 +188,15 @@ def ensure_directory(session: CatalogueSession, path: str, attributes: Mapping[s
         pass
     if attributes:
         session.ensure_attributes(path, dict(attributes))
+
+
+def ensure_replica_directory(session: CatalogueSession, site: str) -> None:
+    """The directory of a site's copies, indexed by file: a file's copies are looked up in
+    every site (changes, ``replicas``) and must not cost a scan of each. Schema changes:
+    call outside a transaction."""
+    path = replica_directory(site)
+    ensure_directory(session, path, REPLICA_ATTRIBUTES)
+    session.create_index(path, ["FILE_ID"])
 
 
 # What makes concurrent writers safe: an LFN is recorded once, a DIRAC job once, a file

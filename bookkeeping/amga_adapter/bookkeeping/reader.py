@@ -332,6 +332,10 @@ class CatalogueReader:
         return tuple(sorted(relatives, key=lambda r: (r.depth, r.lfn)))
 
     def _sites(self, session: ReadSession) -> list[str]:
+        """The sites with a directory of copies. A directory that a writer is creating
+        right now may still lack its attributes (directory, then attributes, then copies):
+        asking it for an attribute raises ``NoSuchAttribute``, which the callers read as
+        "no copies there yet"."""
         listed = session.dir(L.REPLICAS)  # (absolute path, kind), sub-directories first
         return sorted(path.rsplit("/", 1)[-1] for path, kind in listed if kind == "collection")
 
@@ -348,8 +352,11 @@ class CatalogueReader:
                     f"{directory}:FILE_ID = {L.literal(file_id)}"
                     f" and {directory}:AREA is not null and {directory}:REPLICA is not null"
                 )
-                for storage_class, area, status, pfn in rows(session, items, where):
-                    found.append(Replica(site, storage_class, area, status, pfn))
+                try:
+                    for storage_class, area, status, pfn in rows(session, items, where):
+                        found.append(Replica(site, storage_class, area, status, pfn))
+                except NoSuchAttribute:
+                    continue  # being created: no copies yet
         return tuple(sorted(found))
 
     def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
@@ -415,8 +422,11 @@ class CatalogueReader:
                 f" and {directory}:STATUS = {L.literal('available')} and {condition}"
                 f" and {directory}:AREA is not null"  # always set; see replicas()
             )
-            for file_id, storage_class, area in session.selectattr(items, where):
-                copies[int(file_id)].append((storage_class, area, site))
+            try:
+                for file_id, storage_class, area in session.selectattr(items, where):
+                    copies[int(file_id)].append((storage_class, area, site))
+            except NoSuchAttribute:
+                continue  # being created: no copies yet
         return copies
 
     def count_listing(self, query: ListingQuery) -> int:

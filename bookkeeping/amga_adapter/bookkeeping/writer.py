@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from bookkeeping.amga_adapter.bookkeeping import ids
+from bookkeeping.amga_adapter.bookkeeping import changes, ids
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.batch import (
     Batch,
@@ -48,8 +48,10 @@ from bookkeeping.amga_adapter.errors import (
 )
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.errors import ValidationError
+from bookkeeping.views.changes import FileState
+from bookkeeping.writer.changes import AddCopy, ChangeCopy, RemoveCopy, ReplicaKey
 from bookkeeping.writer.errors import ReportConflict
-from bookkeeping.writer.model import JobReport, RecordResult
+from bookkeeping.writer.model import JobReport, RecordResult, ReplicaSpec
 from bookkeeping.writer.planning import Ids, TypeMemory, failed, named, plan
 from bookkeeping.writer.validation import validate_report
 
@@ -88,6 +90,12 @@ class ViewHooks(Protocol):
     def write(self, session: CatalogueSession, batch: Batch) -> None:
         """Inside the transaction, after the batch's entries are added."""
 
+    def prepare_changes(self, session: CatalogueSession, states: Mapping[int, FileState]) -> None:
+        """Before the transaction of a change of files' visibility or copies."""
+
+    def write_changes(self, session: CatalogueSession, states: Mapping[int, FileState]) -> None:
+        """Inside it, after the bookkeeping entries are changed."""
+
     def committed(self) -> None: ...
 
     def aborted(self) -> None: ...
@@ -124,6 +132,38 @@ class CatalogueWriter:
     def record(self, report: JobReport) -> RecordResult:
         return self.record_batch([report])[0]
 
+    # --- changes to recorded files (bookkeeping/writer/changes.py, changes.py) ---------
+
+    def set_visibility(self, lfns: Sequence[str], visible: bool) -> int:
+        return self._change(lfns, changes.Visibility(visible))
+
+    def add_replicas(self, lfns: Sequence[str], replica: ReplicaSpec) -> int:
+        return self._change(lfns, AddCopy(replica))
+
+    def remove_replicas(self, lfns: Sequence[str], replica: ReplicaKey) -> int:
+        return self._change(lfns, RemoveCopy(replica))
+
+    def change_replicas(
+        self,
+        lfns: Sequence[str],
+        replica: ReplicaKey,
+        *,
+        status: str | None = None,
+        pfn: str | None = None,
+        area: str | None = None,
+    ) -> int:
+        return self._change(lfns, ChangeCopy(replica, status, pfn, area))
+
+    def _change(self, lfns: Sequence[str], change: changes.Change) -> int:
+        session = self._writer_session()
+        try:
+            if not self._layout_ready:
+                L.ensure_layout(session)
+                self._layout_ready = True
+            return changes.apply(session, self.views, lfns, change)
+        finally:
+            session.close()
+
     def record_batch(self, reports: Sequence[JobReport]) -> list[RecordResult]:
         results: list[RecordResult | None] = [None] * len(reports)
         valid: list[int] = []
@@ -134,11 +174,7 @@ class CatalogueWriter:
                 results[index] = failed(report, exc)
             else:
                 valid.append(index)
-        if self._session is None:
-            # One session for the writer's life: opening one costs two look-ups of the
-            # user and its groups.
-            self._session = self.catalogue.session(self.user)
-        session = self._session
+        session = self._writer_session()
         try:
             self._prepare(session, [reports[i] for i in valid])
             try:
@@ -153,6 +189,13 @@ class CatalogueWriter:
         return [result for result in results if result is not None]
 
     # --- internals ------------------------------------------------------------------
+
+    def _writer_session(self) -> CatalogueSession:
+        if self._session is None:
+            # One session for the writer's life: opening one costs two look-ups of the
+            # user and its groups.
+            self._session = self.catalogue.session(self.user)
+        return self._session
 
     def _prepare(self, session: CatalogueSession, reports: Sequence[JobReport]) -> None:
         """Schema changes, outside any transaction. Every step is idempotent, so a step that
@@ -187,7 +230,7 @@ class CatalogueWriter:
                 self._attributes[directory] |= new
         sites = {c.site for r in reports for f in r.output_files for c in f.replicas}
         for site in sorted(sites - self._sites):
-            L.ensure_directory(session, L.replica_directory(site), L.REPLICA_ATTRIBUTES)
+            L.ensure_replica_directory(session, site)
             self._sites.add(site)
         if self.views is not None and reports:
             self.views.prepare(session, reports)
