@@ -27,6 +27,9 @@ from bookkeeping.writer.model import (
 TIER1_SITES = ("CNAF", "GRIDKA", "IN2P3", "PIC", "RAL", "SARA")
 RECALL_AREAS = tuple(f"{host} {number}" for host in ("f0a", "f0b", "f0c") for number in (14, 15))
 FIRST_DIRAC_JOB_ID = 40_000_000
+# Each seed numbers its jobs in a block of its own, so productions generated with different
+# seeds go into one bookkeeping side by side instead of being taken for the same jobs.
+DIRAC_JOB_IDS_PER_SEED = 1_000_000_000
 EPOCH = datetime(2012, 4, 1, 0, 0, 0)
 
 EVENT_TYPES = {
@@ -116,7 +119,7 @@ class _Generator:
     def __init__(self, files: int, seed: int) -> None:
         self.rng = random.Random(seed)
         self.remaining = files
-        self.dirac_job_id = FIRST_DIRAC_JOB_ID
+        self.dirac_job_id = FIRST_DIRAC_JOB_ID + seed * DIRAC_JOB_IDS_PER_SEED
         self.clock = EPOCH
         self.run = 111_000 + self._int(1000)
         first = 10_000 + self._int(20_000)
@@ -265,4 +268,6 @@ def generate_reports(files: int, seed: int = 0) -> Iterator[JobReport]:
     """Job reports with exactly ``files`` output files in all, reproducible from ``seed``."""
     if files < 0:
         raise ValueError("the number of files must not be negative")
+    if seed < 0:
+        raise ValueError("the seed must not be negative")
     return _Generator(files, seed).reports()

@@ -104,7 +104,7 @@ def ingest(
 @click.command()
 @db_option
 @click.option("--files", "file_count", type=click.IntRange(min=1), required=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option(
     "--backend",
     type=WRITE_BACKENDS,

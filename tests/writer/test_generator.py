@@ -56,3 +56,15 @@ def test_generated_reports_are_valid_and_realistic() -> None:
 def test_negative_file_count_is_refused() -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         generate_reports(-1)
+
+
+def test_negative_seed_is_refused() -> None:
+    with pytest.raises(ValueError, match="seed must not be negative"):
+        generate_reports(10, seed=-1)
+
+
+def test_seeds_number_their_jobs_apart() -> None:
+    """Productions of two seeds are different jobs, so both go into one bookkeeping."""
+    first = {r.dirac_job_id for r in generate_reports(200, seed=0)}
+    second = {r.dirac_job_id for r in generate_reports(200, seed=1)}
+    assert len(first) > 100 and len(second) > 100 and not first & second
