@@ -22,7 +22,8 @@ from sqlalchemy.engine import Engine
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import chunked_rows, rows
-from bookkeeping.amga_adapter.bookkeeping.evaluation import ordered, truth
+from bookkeeping.amga_adapter.bookkeeping.evaluation import ordered
+from bookkeeping.amga_adapter.bookkeeping.listing import CatalogueListing
 from bookkeeping.amga_adapter.bookkeeping.records import (
     RECORD_ITEMS,
     Row,
@@ -391,57 +392,13 @@ class CatalogueReader:
             found = [row.record for row in select_rows(session, " and ".join(parts))]
         return tuple(sorted(found, key=_by_lfn)[:limit])
 
-    def _listing(self, query: ListingQuery) -> list[tuple[Row, list[tuple[str, str, str]]]]:
-        """The listed files (ordered by LFN) with their available copies (class, area, site)."""
-        condition = f"{RECORD_ITEMS['filetype']} = {L.literal(query.file_type)}"
-        with self._session() as session:
-            candidates = [
-                row
-                for row in select_rows(session, condition)
-                if query.where is None or truth(query.where, row) is True
-            ]
-            copies = self._available_copies(session, condition)
-        listed = []
-        for row in sorted(candidates, key=lambda r: (r.record.lfn, r.record.file_id)):
-            mine = copies.get(row.record.file_id, [])
-            if query.disk_only and not any(c[0] in {"disk", "recall"} for c in mine):
-                continue
-            listed.append((row, mine))
-        return listed
-
-    def _available_copies(
-        self, session: ReadSession, condition: str
-    ) -> dict[int, list[tuple[str, str, str]]]:
-        copies: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-        for site in self._sites(session):
-            directory = L.replica_directory(site)
-            items = [f"{directory}:FILE_ID", f"{directory}:STORAGECLASS", f"{directory}:AREA"]
-            where = (
-                f"{directory}:FILE_ID = {L.FILES}:FILE_ID"
-                f" and {L.FILES}:TYPE_ID = {L.TYPE_PARAMS}:TYPE_ID"
-                f" and {directory}:STATUS = {L.literal('available')} and {condition}"
-                f" and {directory}:AREA is not null"  # always set; see replicas()
-            )
-            try:
-                for file_id, storage_class, area in session.selectattr(items, where):
-                    copies[int(file_id)].append((storage_class, area, site))
-            except NoSuchAttribute:
-                continue  # being created: no copies yet
-        return copies
-
     def count_listing(self, query: ListingQuery) -> int:
-        return len(self._listing(query))
+        with self._session() as session:
+            return CatalogueListing(session, self._sites(session), query).count()
 
     def iter_listing(self, query: ListingQuery) -> Iterator[ListedFile]:
-        for row, copies in self._listing(query):
-            classes = {storage_class for storage_class, _, _ in copies}
-            yield ListedFile(
-                lfn=row.record.lfn,
-                size=row.record.size,
-                on_disk="disk" in classes,
-                on_tape="tape" in classes,
-                recalled=tuple(sorted(area for c, area, _ in copies if c == "recall")),
-            )
+        with self._session() as session:
+            yield from CatalogueListing(session, self._sites(session), query).lines()
 
 
 class CatalogueBookkeeping(CatalogueReader):
