@@ -121,6 +121,7 @@ def generate(
     engine = engine_with_schema(settings)
     started = time.perf_counter()
     statuses: dict[str, Counter[RecordStatus]] = {}
+    recorded_files: Counter[str] = Counter()
     try:
         writers = open_writers(engine, backend or settings.backend)
         with _progress() as progress:
@@ -134,7 +135,9 @@ def generate(
                     on_batch=lambda batch, t=task: progress.advance(t, sum(r.files for r in batch)),
                 ):
                     count[result.status] += 1
-                    if result.status is RecordStatus.FAILED:
+                    if result.status is RecordStatus.RECORDED:
+                        recorded_files[name] += result.files
+                    elif result.status is RecordStatus.FAILED:
                         click.secho(f"FAILED [{name}] {result.error}", err=True, fg="red")
                 statuses[name] = count
     finally:
@@ -142,10 +145,13 @@ def generate(
     elapsed = time.perf_counter() - started
     for name, count in statuses.items():
         click.echo(
-            f"{name}: {count[RecordStatus.RECORDED]} jobs recorded, "
-            f"{count[RecordStatus.DUPLICATE]} already there, {count[RecordStatus.FAILED]} failed"
+            f"{name}: {count[RecordStatus.RECORDED]} jobs recorded "
+            f"({recorded_files[name]} files), {count[RecordStatus.DUPLICATE]} already there, "
+            f"{count[RecordStatus.FAILED]} failed"
         )
-    click.echo(f"{file_count} files in {elapsed:.1f} s ({file_count / elapsed:.0f} files/s).")
+    # Only what was written counts: reports already recorded cost a look-up, not a write.
+    written = sum(recorded_files.values())
+    click.echo(f"{written} files recorded in {elapsed:.1f} s ({written / elapsed:.0f} files/s).")
     if any(count[RecordStatus.FAILED] for count in statuses.values()):
         raise SystemExit(1)
 

@@ -4,8 +4,10 @@ A report is parsed from XML or JSON (``bookkeeping.writer.parsing``) or built di
 Python, then checked by ``bookkeeping.writer.validation`` before anything is written.
 
 Identity: a report is identified by its DIRAC job id (``JobReport.identity``). A report whose
-DIRAC job id is already recorded is a duplicate and is not written again (idempotency);
-an output LFN recorded by another job is an error.
+DIRAC job id is already recorded, with its output files, is a duplicate and is not written
+again (idempotency); one whose job id is recorded without one of its output files is a
+different report under the same id, and an output LFN recorded by another job: both are
+conflicts.
 """
 
 from __future__ import annotations

@@ -220,7 +220,17 @@ def plan(reports: Sequence[JobReport], known: Known) -> Plan:
     result = Plan([None] * len(reports), [], [], [], known.lfns, {})
     for position, report in enumerate(reports):
         if report.dirac_job_id in dirac_ids:
-            result.outcomes[position] = RecordResult(report.source, RecordStatus.DUPLICATE)
+            # The same report again has its outputs recorded; a different report under a
+            # recorded job id does not, and dropping it as a duplicate would lose it.
+            unrecorded = [o.lfn for o in report.output_files if o.lfn not in lfns]
+            if unrecorded:
+                problem = (
+                    f"DIRAC job {report.dirac_job_id} is already recorded, without the "
+                    f"output file {unrecorded[0]}: a different report under the same job id"
+                )
+                result.outcomes[position] = failed(report, ReportConflict(named(report, problem)))
+            else:
+                result.outcomes[position] = RecordResult(report.source, RecordStatus.DUPLICATE)
             continue
         problem = conflict(report, lfns, event_types)
         if problem:

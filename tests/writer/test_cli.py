@@ -121,7 +121,7 @@ def test_generate_writes_exactly_the_files_asked_for_reproducibly(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "250 files in" in result.stdout
+    assert "250 files recorded in" in result.stdout
     assert _count(engine, files) == 250
     expected = list(generate_reports(250, seed=9))
     assert _count(engine, jobs) == len(expected)
@@ -142,7 +142,8 @@ def test_generate_writes_exactly_the_files_asked_for_reproducibly(
             "9",
         ],
     )
-    assert f"0 jobs recorded, {len(expected)} already there" in again.stdout
+    assert f"0 jobs recorded (0 files), {len(expected)} already there" in again.stdout
+    assert "0 files recorded in" in again.stdout
     assert _count(engine, files) == 250
 
 
