@@ -49,12 +49,11 @@ def test_inside_one_batch_the_second_report_of_a_job_id_is_judged_the_same_way(
         [r.status for r in writer.record_batch(batch)]
         for writer in (pair.warehouse_writer, pair.catalogue_writer)
     ]
-    assert outcomes == [
-        [
-            RecordStatus.RECORDED,
-            RecordStatus.DUPLICATE,
-            RecordStatus.FAILED,
-            RecordStatus.RECORDED,
-        ]
-    ] * 2
+    expected = [
+        RecordStatus.RECORDED,
+        RecordStatus.DUPLICATE,
+        RecordStatus.FAILED,
+        RecordStatus.RECORDED,
+    ]
+    assert outcomes == [expected, expected]
     assert pair.catalogue.files(DatasetPath()) == pair.warehouse.files(DatasetPath())
