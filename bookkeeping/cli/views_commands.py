@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bookkeeping.amga_adapter.catalogue import Catalogue
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.cli.common import db_option, engine_for, report_errors
+from bookkeeping.cli.views_select import select_command
 from bookkeeping.config import Settings
 from bookkeeping.views.rebuild import Progress as Advance
 from bookkeeping.views.rebuild import check, index_shards, rebuild
@@ -72,6 +73,9 @@ def index_command(settings: Settings) -> None:
     """Give every shard the ordered indexes it lacks (views written before shards had them)."""
     count = _with_progress(settings, "shards", index_shards)
     click.echo(f"Created {count} indexes.")
+
+
+views.add_command(select_command)
 
 
 @views.command("check")

@@ -26,6 +26,26 @@ from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.interface import DatasetPath, FileOrder, FileRecord
 from bookkeeping.views import layout as V
 
+
+@dataclass(frozen=True)
+class ViewSelection(DatasetPath):
+    """A selection by any of the roottree's attributes: the bookkeeping path's levels and
+    production filter, and what only the views record of a dataset: ``location`` (the
+    site of its files' first copy), ``program`` (``Program0``: the name and version of the
+    program that wrote them), ``input_file_type`` (``InputFile0``: the file type they were
+    made from) and ``event_description``. ``None`` matches every value.
+
+    The bookkeeping interface's calls take a ``DatasetPath``; a ``ViewSelection`` goes to
+    ``bookkeeping.views.selection`` directly (the warehouse has no notion of a first copy,
+    so these selections are the views' own: ``bk views select``)."""
+
+    location: str | None = None
+    program: str | None = None
+    input_file_type: str | None = None
+    event_description: str | None = None
+
+
+# selection field -> roottree attribute
 _SELECTION = {
     "config_name": "CONFIG",
     "config_version": "CONFIGVERSION",
@@ -33,6 +53,10 @@ _SELECTION = {
     "processing_pass": "PROCESSINGPASS",
     "event_type": "EVENTTYPE",
     "file_type": "FILETYPE",
+    "location": "LOCATION",
+    "program": "Program0",
+    "input_file_type": "InputFile0",
+    "event_description": "EVENTDESCRIPTION",
 }
 _ORDER_ATTRIBUTES = {
     "lfn": "FILNAM",
@@ -61,11 +85,12 @@ class Entry:
 
 
 def matching_entries(session: CatalogueSession, path: DatasetPath) -> list[Entry]:
-    """The roottree entries holding files of ``path`` (two queries)."""
+    """The roottree entries holding files of ``path`` (a ``DatasetPath`` or a
+    ``ViewSelection``): two queries."""
     parts = [
         f"{V.ROOTTREE}:{attribute} = {BL.literal(getattr(path, field))}"
         for field, attribute in _SELECTION.items()
-        if getattr(path, field) is not None
+        if getattr(path, field, None) is not None  # a DatasetPath has the levels only
     ]
     items = [
         f"{V.ROOTTREE}:FILE",

@@ -20,11 +20,12 @@ from bookkeeping.amga_adapter.catalogue import Catalogue
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.cli import main
 from bookkeeping.generator import generate_reports
-from bookkeeping.interface import DatasetPath, Level
+from bookkeeping.interface import DatasetPath, Level, ReplicaKey, ReplicaSpec
 from bookkeeping.views import layout as V
-from bookkeeping.views.builder import matching_entries
+from bookkeeping.views.builder import ViewSelection, matching_entries
 from bookkeeping.views.maintain import ensure_combination, ensure_view_layout
-from bookkeeping.views.rebuild import check, rebuild
+from bookkeeping.views.rebuild import check, derive_all, rebuild
+from bookkeeping.views.selection import view_files
 from bookkeeping.writer.model import JobReport
 from tests.catalogue_bookkeeping.conftest import Pair, fresh_pair
 from tests.conftest import BACKENDS
@@ -323,3 +324,106 @@ def test_every_shard_has_its_ordered_indexes_and_check_names_a_missing_one(pair:
 def _key_of(session: CatalogueSession, shard: str) -> str:
     found = session.selectattr([f"{V.ROOTTREE}:FILE"], f'{V.ROOTTREE}:SHARD = "{shard}"')
     return str(next(iter(found))[0])
+
+
+_SELECTABLE = {
+    "config_name": "config",
+    "config_version": "config_version",
+    "conditions": "conditions",
+    "processing_pass": "processing_pass",
+    "event_type": "event_type",
+    "file_type": "file_type",
+    "location": "location",
+    "program": "program0",
+    "input_file_type": "input_file0",
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_a_selection_by_any_roottree_attributes_is_the_union_of_its_combinations(
+    backend: str, data: st.DataObject, seed: int
+) -> None:
+    """Selections by location, program, input type and description too (what only the views
+    record), against what a rebuild derives from the bookkeeping directories."""
+    reports = list(generate_reports(40, seed))
+    with fresh_pair(backend) as pair:
+        pair.catalogue_writer.record_batch(reports)
+        lfns = [r.lfn for r in pair.catalogue.files(DatasetPath()).files]
+        moved = data.draw(st.lists(st.sampled_from(lfns), max_size=6, unique=True), "moved")
+        if moved:  # their first copy at another site: another LOCATION
+            pair.catalogue_writer.add_replicas(moved, ReplicaSpec("ELSEWHERE", "disk"))
+            for lfn in moved:
+                record = pair.catalogue.file_by_lfn(lfn)
+                assert record is not None
+                for copy in pair.catalogue.replicas(record.file_id):
+                    if copy.site != "ELSEWHERE":
+                        key = ReplicaKey(copy.site, copy.storage_class, copy.area)
+                        pair.catalogue_writer.remove_replicas([lfn], key)
+        with _session(pair) as session:
+            expected = derive_all(session)
+            combos = [(item.combination, item.description) for item in expected.values()]
+            assert any(c.location == "ELSEWHERE" for c, _ in combos) == bool(moved)
+            for _ in range(8):
+                fields: dict[str, object] = {}
+                for field, attribute in _SELECTABLE.items():
+                    if data.draw(st.booleans(), f"select by {field}"):
+                        values = sorted({getattr(c, attribute) for c, _ in combos})
+                        fields[field] = data.draw(st.sampled_from([*values, "none such"]))
+                if data.draw(st.booleans(), "by description"):
+                    fields["event_description"] = data.draw(st.sampled_from([d for _, d in combos]))
+                if fields.get("event_type") == "none such":
+                    fields["event_type"] = 0  # an event type no file has
+                if data.draw(st.booleans(), "production range"):
+                    productions = sorted({int(v["PRODUCTION"]) for e in expected.values()
+                                          for v in e.files.values()})  # fmt: skip
+                    low = data.draw(st.sampled_from(productions))
+                    fields["production_range"] = (low, low + data.draw(st.integers(0, 20)))
+                selection = ViewSelection(**fields)  # type: ignore[arg-type]
+                wanted = {
+                    file_id: values
+                    for item in expected.values()
+                    if _matches(item.combination, item.description, selection)
+                    for file_id, values in item.files.items()
+                    if _in_range(int(values["PRODUCTION"]), selection)  # type: ignore[call-overload]
+                }
+                page = view_files(session, selection, 0, None, "file_id", False)
+                assert [r.file_id for r in page.files] == sorted(wanted), selection
+                assert page.total_files == len(wanted)
+                assert page.total_bytes == sum(int(v["FSIZ"]) for v in wanted.values())  # type: ignore[call-overload]
+
+
+def _matches(combo: V.Combination, description: str, selection: ViewSelection) -> bool:
+    for field, attribute in _SELECTABLE.items():
+        wanted = getattr(selection, field)
+        if wanted is not None and getattr(combo, attribute) != wanted:
+            return False
+    return selection.event_description in (None, description)
+
+
+def _in_range(production: int, selection: ViewSelection) -> bool:
+    if selection.production_range is None:
+        return True
+    first, last = selection.production_range
+    return first <= production <= last
+
+
+def test_views_select_prints_the_selection_and_refuses_bad_ranges(pair: Pair) -> None:
+    pair.catalogue_writer.record_batch(list(generate_reports(20, seed=4)))
+    dsts = pair.catalogue.files(DatasetPath(file_type="DST"), limit=2, order_by="lfn")
+    url = pair.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["views", "select", "--db", url, "--file-type", "DST",
+                                  "--location", "CERN", "--limit", "2"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"{dsts.total_files} files, {dsts.total_events} events")
+    assert [line.split()[0] for line in lines[1:]] == [r.lfn for r in dsts.files]
+    result = runner.invoke(main, ["views", "select", "--db", url, "--file-type", "DST",
+                                  "--location", "NOWHERE", "--format", "csv"])  # fmt: skip
+    assert result.exit_code == 0 and result.output.splitlines() == [
+        "file_id,lfn,size,events,production,run,guid,visible"
+    ]
+    result = runner.invoke(main, ["views", "select", "--db", url, "--productions", "9-1"])
+    assert result.exit_code == 2 and "FIRST is after LAST" in result.output
