@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pytest
@@ -20,7 +20,15 @@ from bookkeeping.amga_adapter.catalogue import Catalogue
 from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.cli import main
 from bookkeeping.generator import generate_reports
-from bookkeeping.interface import DatasetPath, Level, ReplicaKey, ReplicaSpec
+from bookkeeping.interface import (
+    Bookkeeping,
+    BookkeepingWriter,
+    DatasetPath,
+    FilesPage,
+    Level,
+    ReplicaKey,
+    ReplicaSpec,
+)
 from bookkeeping.views import layout as V
 from bookkeeping.views.builder import ViewSelection, matching_entries
 from bookkeeping.views.maintain import ensure_combination, ensure_view_layout
@@ -50,18 +58,35 @@ def _shifted(reports: list[JobReport], writer: int) -> list[JobReport]:
     ]
 
 
-def _write_concurrently(pair: Pair, streams: list[list[JobReport]], batch: int) -> None:
+def _write_concurrently(
+    pair: Pair,
+    streams: list[list[JobReport]],
+    batch: int,
+    changes: Sequence[Callable[[BookkeepingWriter, Bookkeeping], object]] = (),
+) -> None:
+    """One catalogue writer per stream, and one more making ``changes``, all at once."""
     errors: list[BaseException] = []
 
     def run(reports: list[JobReport]) -> None:
         try:
             writer = CatalogueWriter(pair.engine)
             for start in range(0, len(reports), batch):
-                writer.record_batch(reports[start : start + batch])
+                results = writer.record_batch(reports[start : start + batch])
+                assert all(r.ok for r in results), results
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
+    def change() -> None:
+        try:
+            writer = CatalogueWriter(pair.engine)
+            for make in changes:
+                make(writer, pair.catalogue)
+        except BaseException as exc:
+            errors.append(exc)
+
     threads = [threading.Thread(target=run, args=(s,)) for s in streams]
+    if changes:
+        threads.append(threading.Thread(target=change))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -79,27 +104,109 @@ def _session(pair: Pair) -> Iterator:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    files=st.integers(1, 12),
+    data=st.data(),
+    files=st.integers(1, 30),
     seed=st.integers(0, 2**16),
-    writers=st.integers(1, 3),
+    writers=st.integers(1, 4),
     batch=st.integers(1, 8),
 )
 def test_check_passes_after_random_writes_by_concurrent_writers(
-    backend: str, files: int, seed: int, writers: int, batch: int
+    backend: str, data: st.DataObject, files: int, seed: int, writers: int, batch: int
 ) -> None:
+    """Writers record their own productions at once while another changes files recorded
+    before (hides some, copies some to a new site, drops the first copy of others, which
+    moves them to another combination); then the views are what a rebuild would make, and
+    every selection answers as the warehouse, which was given the same writes one by one
+    (ids aside: concurrent writers take their id blocks in another order)."""
     reports = list(generate_reports(files, seed))
     with fresh_pair(backend) as pair:
-        _write_concurrently(pair, [_shifted(reports, w) for w in range(writers)], batch)
+        for writer in (pair.warehouse_writer, pair.catalogue_writer):
+            writer.record_batch(reports)
+        streams = [_shifted(reports, w) for w in range(1, writers + 1)]
+        changes = _draw_changes(data, pair)
+        _write_concurrently(pair, streams, batch, changes)
+        for stream in streams:
+            pair.warehouse_writer.record_batch(stream)
+        for change in changes:
+            change(pair.warehouse_writer, pair.warehouse)
         with _session(pair) as session:
             assert check(session) == []
-        catalogue = pair.catalogue
-        total = catalogue.files(DatasetPath())
-        assert (
-            total.total_files == len(total.files) == len(list(catalogue.iter_files(DatasetPath())))
-        )
-        assert sum(v.files for v in catalogue.level_values(Level.CONFIG_NAME)) == total.total_files
+        _selections_agree(data, pair)
+
+
+Change = Callable[[BookkeepingWriter, Bookkeeping], object]  # (writer, its own reader)
+
+
+def _draw_changes(data: st.DataObject, pair: Pair) -> list[Change]:
+    lfns = [r.lfn for r in pair.warehouse.files(DatasetPath()).files]
+    if not lfns:
+        return []
+    pick = st.lists(st.sampled_from(lfns), min_size=1, max_size=4, unique=True)
+    changes: list[Change] = []
+    for _ in range(data.draw(st.integers(0, 4), "changes")):
+        chosen = data.draw(pick, "files")
+        kind = data.draw(st.sampled_from(["hide", "copy", "drop first"]), "change")
+        if kind == "hide":
+            changes.append(lambda w, _, c=chosen: w.set_visibility(c, False))
+        elif kind == "copy":
+            spec = ReplicaSpec("NEW-SITE", "disk")
+            changes.append(lambda w, _, c=chosen, s=spec: w.add_replicas(c, s))
+        else:
+            changes.append(lambda w, r, c=chosen: _drop_first_copies(w, r, c))
+    return changes
+
+
+def _drop_first_copies(writer: BookkeepingWriter, reader: Bookkeeping, lfns: list[str]) -> None:
+    """Remove the CERN tape copy (every generated file's first) of those that have it."""
+    key = ReplicaKey("CERN", "tape", "")
+    having = []
+    for lfn in lfns:
+        record = reader.file_by_lfn(lfn)
+        assert record is not None
+        copies = reader.replicas(record.file_id)
+        if any(ReplicaKey(r.site, r.storage_class, r.area) == key for r in copies):
+            having.append(lfn)
+    if having:
+        writer.remove_replicas(having, key)
+
+
+def _without_ids(page: FilesPage) -> tuple[object, ...]:
+    files = sorted(
+        (dataclasses.replace(r, file_id=0, job_id=0) for r in page.files), key=lambda r: r.lfn
+    )
+    return (tuple(files), page.total_files, page.total_events, page.total_bytes)
+
+
+def _selections_agree(data: st.DataObject, pair: Pair) -> None:
+    warehouse, catalogue = pair.warehouse, pair.catalogue
+    assert _without_ids(catalogue.files(DatasetPath())) == _without_ids(
+        warehouse.files(DatasetPath())
+    )
+    for level in Level:
+        assert catalogue.level_values(level) == warehouse.level_values(level), level
+    for _ in range(4):
+        path = DatasetPath()
+        for level, field in _PATH_FIELDS.items():
+            if data.draw(st.booleans(), f"fix {field}"):
+                values = [v.value for v in warehouse.level_values(level, path)]
+                if values:
+                    path = dataclasses.replace(path, **{field: data.draw(st.sampled_from(values))})
+        assert _without_ids(catalogue.files(path)) == _without_ids(warehouse.files(path)), path
+        level = data.draw(st.sampled_from(list(Level)), "level")
+        assert catalogue.level_values(level, path) == warehouse.level_values(level, path)
+
+
+_PATH_FIELDS = {
+    Level.CONFIG_NAME: "config_name",
+    Level.CONFIG_VERSION: "config_version",
+    Level.CONDITIONS: "conditions",
+    Level.PROCESSING_PASS: "processing_pass",
+    Level.EVENT_TYPE: "event_type",
+    Level.FILE_TYPE: "file_type",
+    Level.PRODUCTION: "production",
+}
 
 
 def test_check_names_each_difference_and_rebuild_repairs_them(pair: Pair) -> None:
