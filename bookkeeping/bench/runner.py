@@ -29,6 +29,8 @@ RESULTS_JSON = "benchmark.json"
 UNAVAILABLE_JSON = "unavailable.json"
 # Fixture set-ups (populations, table builds) at least this long are named in the report.
 SLOW_SETUP = 2.0
+QUICK_TEST_TIMEOUT = 600  # seconds a benchmark (set-up included) may take in quick mode
+FULL_TEST_TIMEOUT = 6 * 3600
 
 
 @dataclass(eq=False)  # hashable by identity: pluggy keeps fixture hook plugins in sets
@@ -134,6 +136,9 @@ def run_suite(settings: BenchSettings, out: Path, console: Console | None = None
         "--benchmark-max-time=0.1" if settings.quick else "--benchmark-max-time=2",
         "--benchmark-min-rounds=5",
         "--benchmark-disable-gc",
+        # The project's per-test timeout (600 s) is for unit tests; a full run's call mix
+        # and population take longer, and a hang should still end the run, not stall it.
+        f"--timeout={QUICK_TEST_TIMEOUT if settings.quick else FULL_TEST_TIMEOUT}",
         # The project's pytest settings make warnings errors; "no benchmarks have been run"
         # would then crash bk bench instead of ending in BenchRunFailed below.
         "-W",
