@@ -1,8 +1,10 @@
 """Per-call latency of a point selectattr: over the AMGA protocol, through the in-process
 engine, and as raw SQL through the DB-API driver (the floor).
 
-Run: ``.venv/bin/pytest benchmarks/test_protocol_bench.py --benchmark-only``
-(``BK_BENCH_DATABASE_URL`` selects the database; default: a scratch SQLite file).
+Run: ``.venv/bin/pytest benchmarks/test_protocol_bench.py --benchmark-only``. The database
+is a scratch SQLite file by default; ``BK_BENCH_BACKEND=postgresql`` (or ``mariadb``) makes a
+scratch database on the server named by ``BK_TEST_POSTGRES_URL`` (``BK_TEST_MARIADB_URL``),
+dropped afterwards; ``BK_BENCH_DATABASE_URL`` names an existing, empty database to use as is.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bookkeeping.amga_adapter.passwords import hash_password
 from bookkeeping.amga_adapter.system_tables import users
 from bookkeeping.engines import create_engine, write_transaction
 from bookkeeping.schema import metadata
-from bookkeeping.scratch import scratch_database
+from bookkeeping.scratch import scratch_database, server_url
 from tests.protocol.serving import RunningServer, running_server
 
 ENTRIES = 10_000
@@ -34,7 +36,8 @@ def catalogue() -> Iterator[Any]:
     from bookkeeping.amga_adapter.catalogue import Catalogue
 
     url = os.environ.get("BK_BENCH_DATABASE_URL")
-    with scratch_database("sqlite") as scratch:
+    backend = os.environ.get("BK_BENCH_BACKEND", "sqlite")
+    with scratch_database(backend, server_url(backend)) as scratch:
         engine = create_engine(url or scratch.url)
         metadata.create_all(engine)
         with write_transaction(engine) as connection:

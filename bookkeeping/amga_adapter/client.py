@@ -167,7 +167,6 @@ class MDClient(MDConnection):
         with self._lock:
             self.executeNoWait(f"upload {argument(collection)} " + " ".join(attributes))
             self.nattrs = len(attributes)
-            self._pinned = True
 
     def put(self, file: str, values: Sequence[str]) -> None:
         """One row of an upload. As in mdclient, values are sent as written (quote values
@@ -178,23 +177,13 @@ class MDClient(MDConnection):
             self.executeNoWait(" ".join(["put", argument(file), *values]))
 
     def transaction(self) -> None:
-        with self._lock:
-            self.execute("transaction")
-            self._pinned = True
+        self.execute("transaction")
 
     def commit(self) -> None:
-        with self._lock:
-            try:
-                self.execute("commit")
-            finally:
-                self._pinned = False
+        self.execute("commit")
 
     def abort(self) -> None:
-        with self._lock:
-            try:
-                self.execute("abort")
-            finally:
-                self._pinned = False
+        self.execute("abort")
 
     # -- sequences and constraints -----------------------------------------------------------
 

@@ -2,10 +2,24 @@
 resume, sending commands and reading framed responses row by row.
 
 ``MDClient`` (``client.py``) adds the classic command methods on top of it.
+
+Automatic reconnect never loses or repeats work silently:
+
+- an idle connection the server already closed (idle timeout, restart) is noticed *before*
+  the command is sent (the socket is readable while no response is due), so the command goes
+  out once, on a fresh connection;
+- when the connection breaks after a command was sent and before any byte of its reply, a
+  read-only command is sent again; any other command may have run, so it is not re-sent and
+  ``ConnectionLost`` says its outcome is unknown;
+- inside an upload or a transaction there is no reconnect at all: the server rolled that
+  work back when the connection went, so every command raises ``ConnectionLost`` saying so
+  until ``commit`` (which raises it too: nothing was committed) or ``abort`` (which then
+  succeeds without a round trip) acknowledges it.
 """
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 import threading
@@ -13,7 +27,12 @@ from collections.abc import Iterator
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
-from bookkeeping.amga_adapter.protocol import quote, unescape_value
+from bookkeeping.amga_adapter.protocol import (
+    READ_ONLY_COMMANDS,
+    command_word,
+    quote,
+    unescape_value,
+)
 from bookkeeping.amga_adapter.protocol.framing import ResponseDecoder
 from bookkeeping.errors import BookkeepingError
 
@@ -63,7 +82,9 @@ class MDConnection:
         self._decoder = ResponseDecoder()
         self._at_end = True
         self._cwd = "/"
-        self._pinned = False  # transaction or upload open: never reconnect silently
+        self._in_transaction = False
+        self._in_upload = False
+        self._lost: str | None = None  # work the server rolled back when the connection went
         self._lock = threading.RLock()
 
     # -- construction ------------------------------------------------------------------------
@@ -167,6 +188,11 @@ class MDConnection:
     def connected(self) -> bool:
         return self._sock is not None
 
+    @property
+    def cwd(self) -> str:
+        """The working directory this client moved its session to (restored on reconnect)."""
+        return self._cwd
+
     # -- raw execution -----------------------------------------------------------------------
 
     def execute(self, command: str) -> None:
@@ -175,24 +201,100 @@ class MDConnection:
         with self._lock:
             self._drain()
             self.currentCommand = command
-            attempt_again = self.auto_reconnect and not self._pinned
+            word = command_word(command)
+            if self._acknowledge_loss(word):
+                return
+            ok = False
             try:
-                self._send_command(command)
-                status = self._read_status()
-            except ConnectionLost:
-                if not attempt_again or self._decoder.pending:  # retry only if nothing came
-                    raise
-                self.disconnect(saveSession=True)
-                self._send_command(command)
-                status = self._read_status()
-            self._check(status)
+                try:
+                    self._send_command(command)
+                    status = self._read_status()
+                except ConnectionLost as exc:
+                    self._retry_or_raise(word, exc)
+                    self._send_command(command)
+                    status = self._read_status()
+                self._check(status)
+                ok = True
+            finally:
+                self._track(word, ok)
 
     def executeNoWait(self, command: str) -> None:
         """Send a command whose reply the server withholds (upload/put)."""
         with self._lock:
             self._drain()
             self.currentCommand = command
-            self._send_command(command, expect_reply=False)
+            word = command_word(command)
+            if self._acknowledge_loss(word):
+                return
+            try:
+                self._send_command(command, expect_reply=False)
+            except ConnectionLost as exc:
+                raise self._lose(exc) from None
+            if word == "upload":
+                self._in_upload = True
+
+    # -- what a lost connection loses --------------------------------------------------------
+
+    @property
+    def _pinned(self) -> str | None:
+        """The server-side work a reconnect would silently drop, if any."""
+        if self._in_upload:
+            return "an upload"
+        return "a transaction" if self._in_transaction else None
+
+    def _track(self, word: str, ok: bool) -> None:
+        if word == "transaction" and ok:
+            self._in_transaction = True
+        elif word in {"commit", "abort"}:
+            if self._in_upload:
+                # Ending an upload ends the transaction it was part of, unless the upload
+                # was refused (the server may keep a transaction the upload did not touch).
+                self._in_upload = False
+                self._in_transaction = self._in_transaction and not ok
+            else:
+                self._in_transaction = False
+
+    def _lose(self, exc: ConnectionLost) -> ConnectionLost:
+        """The connection went while work was pinned to it: remember, and say so."""
+        pinned = self._pinned
+        if pinned is None:
+            return exc
+        self._lost, self._in_upload, self._in_transaction = pinned, False, False
+        self.disconnect()
+        return self._loss_error()
+
+    def _loss_error(self) -> ConnectionLost:
+        return ConnectionLost(
+            f"the connection to {self.host}:{self.port} was lost during {self._lost}: the "
+            "server rolled it back, nothing of it was written; not reconnecting (abort, "
+            "then start again)"
+        )
+
+    def _acknowledge_loss(self, word: str) -> bool:
+        """After a loss: abort is done (True: nothing to send); commit clears it but fails;
+        anything else fails and leaves it standing."""
+        if self._lost is None:
+            return False
+        error = self._loss_error()
+        if word in {"commit", "abort"}:
+            self._lost = None
+            if word == "abort":
+                self._at_end = True
+                return True
+        raise error
+
+    def _retry_or_raise(self, word: str, exc: ConnectionLost) -> None:
+        """A command was sent and the connection broke before any byte of its reply."""
+        if self._pinned is not None:
+            raise self._lose(exc) from None
+        if not self.auto_reconnect or self._decoder.pending:
+            raise exc
+        if word not in READ_ONLY_COMMANDS:
+            raise ConnectionLost(
+                f"{exc.server_message}; {word or 'the command'} may have run on the server, "
+                "so it was not sent again: check its effect before retrying"
+            ) from exc
+        self.disconnect(saveSession=True)
 
     def fetchRow(self) -> str | None:
         """The next row of the current response, or None at its end."""
@@ -224,15 +326,48 @@ class MDConnection:
     def _send_command(self, command: str, *, expect_reply: bool = True) -> None:
         if "\n" in command:
             raise ValueError("a command is one line; quote values with newlines")
-        if self._sock is None or not self.keepalive:
-            self.disconnect(saveSession=True)
+        if self._sock is not None and self._pinned is None:
+            if not self.keepalive or (self.auto_reconnect and self._closed_by_server()):
+                self.disconnect(saveSession=True)
+        if self._sock is None:
+            if self._pinned is not None:
+                raise self._lose(ConnectionLost("not connected"))
             self.connect()
+        elif self._pinned is not None and self._closed_by_server():
+            raise self._lose(ConnectionLost(f"{self.host}:{self.port} closed the connection"))
         self._at_end = not expect_reply
         try:
             self._send(command + "\n")
         except OSError as exc:
             self.disconnect(saveSession=True)
             raise ConnectionLost(f"cannot send to {self.host}:{self.port}: {exc}") from exc
+
+    def _closed_by_server(self) -> bool:
+        """Between responses the server sends nothing, so a readable socket means it hung
+        up (idle timeout, shutdown)."""
+        sock = self._sock
+        assert sock is not None
+        if self._decoder.pending:
+            return False
+        readable, _, _ = select.select([sock], [], [], 0)
+        if not readable:
+            return False
+        sock.setblocking(False)
+        try:
+            if isinstance(sock, ssl.SSLSocket):
+                # TLS 1.3 session tickets arrive after the handshake and make the socket
+                # readable too: a read processes them and tells them from the end.
+                data = sock.recv(1)
+                self._decoder.feed(data)
+            else:
+                data = sock.recv(1, socket.MSG_PEEK)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            return False
+        except OSError:  # reset, or TLS close_notify: gone either way
+            return True
+        finally:
+            sock.settimeout(self.timeout)
+        return not data
 
     def _read_status(self) -> str:
         line = self._next_line()

@@ -7,21 +7,34 @@ writes is owned by that user on the owning server.
 
 Merging is concatenation (with duplicate names of a listing removed); aggregates such as
 ``count(...)`` therefore come back once per server and are not combined.
+
+The federated working directory (``cd``) is the one relative paths *and* relative query
+items resolve against: before a query whose items or condition name an attribute relative to
+it (``run``, ``.:run``, ``sub:run``), each server asked is moved to that directory, so it
+resolves them exactly as a single server would. With ``cert``/``key`` every server is reached
+over TLS with that client certificate: each maps its subject DN to its own user.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bookkeeping.amga_adapter.client import MDClient
+from bookkeeping.amga_adapter import paths
+from bookkeeping.amga_adapter.client import CommandException, MDClient, split_update_clause
+from bookkeeping.amga_adapter.query import (
+    QueryError,
+    ast,
+    parse_condition,
+    parse_expression,
+    parse_select_items,
+)
 
 T = TypeVar("T")
-_DIRECTORY_IN_ITEM = re.compile(r"(/[^:()\s,]*):")
+Connect = Callable[[str, str, str], MDClient]
 
 
 @dataclass(frozen=True)
@@ -42,8 +55,13 @@ class FederatedClient:
         login: str = "anonymous",
         password: str = "",
         *,
-        connect: Callable[[str, str, str], MDClient] | None = None,
+        connect: Connect | None = None,
+        cert: str | None = None,
+        key: str | None = None,
+        ca: str | None = None,
     ) -> None:
+        """``cert``/``key``: log in to every server with this client certificate over TLS
+        (``ca`` verifies the servers); ``connect`` replaces how a server is reached."""
         if not mounts:
             raise ValueError("a federation needs at least one mount")
         self.mounts = sorted(
@@ -55,7 +73,7 @@ class FederatedClient:
             reverse=True,
         )
         self.login, self.password = login, password
-        self._connect = connect or _connect_with_identity
+        self._connect = connect or _identity(cert, key, ca)
         self._clients: dict[str, MDClient] = {}
         self._cwd = "/"
         self._lock = threading.RLock()
@@ -97,16 +115,28 @@ class FederatedClient:
     def absolute(self, path: str) -> str:
         return _normalise(posixpath.join(self._cwd, path))
 
-    def _fan_out(self, path: str, read: Callable[[MDClient], Iterable[T]]) -> list[T]:
+    def _fan_out(
+        self, path: str, read: Callable[[MDClient], Iterable[T]], *, at_cwd: bool = False
+    ) -> list[T]:
         merged: list[T] = []
         for reader in self.readers(path):
+            if at_cwd:
+                self._move_to_cwd(reader)
             merged.extend(read(reader))
         return merged
+
+    def _move_to_cwd(self, client: MDClient) -> None:
+        """Make ``client``'s server resolve relative query items as we do."""
+        if client.cwd != self._cwd:
+            client.cd(self._cwd)
 
     # -- navigation --------------------------------------------------------------------------
 
     def cd(self, dir: str) -> None:
-        self._cwd = self.absolute(dir)
+        """Change the federated working directory (checked on the server that owns it)."""
+        target = self.absolute(dir)
+        self.owner(target).cd(target)
+        self._cwd = target
 
     def pwd(self) -> str:
         return self._cwd
@@ -130,7 +160,11 @@ class FederatedClient:
 
     def find(self, pattern: str, query: str) -> list[str]:
         target = self.absolute(pattern)
-        return self._fan_out(_pattern_dir(target), lambda c: c.find(target, query, sync=True) or [])
+        return self._fan_out(
+            _pattern_dir(target),
+            lambda c: c.find(target, query, sync=True) or [],
+            at_cwd=_relative(_condition_refs(query), bare_is_cwd=False),
+        )
 
     def getattr(self, path: str, attributes: Sequence[str]) -> list[tuple[str, list[str | None]]]:
         target = self.absolute(path)
@@ -139,9 +173,18 @@ class FederatedClient:
         )
 
     def selectAttr(self, attributes: Sequence[str], query: str) -> list[list[str | None]]:
-        directories = _DIRECTORY_IN_ITEM.findall(" ".join(attributes))
-        anchor = directories[0] if directories else self._cwd
-        return self._fan_out(anchor, lambda c: c.selectAttr(attributes, query, sync=True) or [])
+        """Rows from every server holding the first item's directory (relative items and
+        conditions resolve against the federated working directory)."""
+        items = _item_refs(attributes)
+        anchor = self._cwd
+        if items:  # bare items belong to the working directory
+            anchor = paths.normalise(items[0].directory or ".", self._cwd)
+        refs = [*items, *_condition_refs(query)]
+        return self._fan_out(
+            anchor,
+            lambda c: c.selectAttr(attributes, query, sync=True) or [],
+            at_cwd=_relative(refs, bare_is_cwd=True),
+        )
 
     def selectQuery(self, attributes: Sequence[str], condition: str = "") -> list[dict]:
         rows = self.selectAttr(attributes, condition)
@@ -172,8 +215,8 @@ class FederatedClient:
         for entry in entries:
             owner = self.owner(entry)
             by_owner.setdefault(id(owner), (owner, []))[1].append(self.absolute(entry))
-        for owner, paths in by_owner.values():
-            owner.addEntries(paths)
+        for owner, targets in by_owner.values():
+            owner.addEntries(targets)
 
     def setAttr(self, path: str, keys: Sequence[str], values: Sequence[object]) -> None:
         self.owner(path).setAttr(self.absolute(path), keys, values)
@@ -182,7 +225,11 @@ class FederatedClient:
         self.owner(path).rm(self.absolute(path))
 
     def updateAttr(self, pattern: str, updateExpr: Sequence[str], condition: str) -> None:
-        self.owner(pattern).updateAttr(self.absolute(pattern), updateExpr, condition)
+        owner = self.owner(pattern)
+        refs = _condition_refs(condition) + _update_refs(updateExpr)
+        if _relative(refs, bare_is_cwd=False):
+            self._move_to_cwd(owner)
+        owner.updateAttr(self.absolute(pattern), updateExpr, condition)
 
 
 def _normalise(path: str) -> str:
@@ -195,8 +242,53 @@ def _pattern_dir(path: str) -> str:
     return posixpath.dirname(path) if any(c in path for c in "*?[") else path
 
 
-def _connect_with_identity(url: str, login: str, password: str) -> MDClient:
-    client = MDClient.from_url(url)
-    if login != "anonymous" or password:
-        client.login, client.password = login, password
-    return client
+def _identity(cert: str | None, key: str | None, ca: str | None) -> Connect:
+    """Connect to a server as the caller: login and password, or the client certificate."""
+
+    def connect(url: str, login: str, password: str) -> MDClient:
+        client = MDClient.from_url(url)
+        if login != "anonymous" or password:
+            client.login, client.password = login, password
+        if cert is not None:
+            client.requireSSL(key=key, cert=cert, ca=ca)
+        return client
+
+    return connect
+
+
+# -- what a query refers to, parsed as the server will (nothing for text it will refuse) --
+
+
+def _item_refs(items: Sequence[str]) -> list[ast.AttributeRef]:
+    try:
+        nodes = parse_select_items(list(items))
+    except QueryError:
+        return []  # the server reports the error
+    return [ref for node in nodes for ref in ast.attribute_refs(node)]
+
+
+def _condition_refs(condition: str) -> list[ast.AttributeRef]:
+    try:
+        return list(ast.attribute_refs(parse_condition(condition)))
+    except QueryError:
+        return []
+
+
+def _update_refs(clauses: Sequence[str]) -> list[ast.AttributeRef]:
+    refs: list[ast.AttributeRef] = []
+    for clause in clauses:
+        try:
+            refs += ast.attribute_refs(parse_expression(split_update_clause(clause)[1]))
+        except (QueryError, CommandException):
+            continue  # the client or the server reports the error
+    return refs
+
+
+def _relative(refs: Iterable[ast.AttributeRef], *, bare_is_cwd: bool) -> bool:
+    """Whether any reference resolves against the working directory: ``dir:x`` and
+    ``.:x``; bare ``x`` too where it belongs to the working directory (selectattr)."""
+    return any(
+        (ref.directory is None and bare_is_cwd)
+        or (ref.directory is not None and not ref.directory.startswith("/"))
+        for ref in refs
+    )

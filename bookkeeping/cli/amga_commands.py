@@ -147,7 +147,17 @@ def _headers(request: rq.Request) -> Sequence[str]:
         return ("attribute", "type")
     if isinstance(request, rq.Find):
         return ("entry",)
-    return ("result",)
+    if isinstance(request, rq.AclShow):
+        return ("principal", "rights")
+    return _SINGLE_COLUMN.get(type(request), ("result",))
+
+
+_SINGLE_COLUMN: dict[type, tuple[str]] = {
+    rq.PrintDir: ("directory",),
+    rq.WhoAmI: ("user",),
+    rq.SequenceNext: ("value",),
+    rq.ConstraintList: ("constraint",),
+}
 
 
 def _enable_history() -> Callable[[], None]:

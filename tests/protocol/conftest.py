@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from bookkeeping.engines import create_engine, write_transaction
 from bookkeeping.schema import metadata
 from bookkeeping.scratch import scratch_database, server_url
 from tests.conftest import BACKENDS
+from tests.protocol.pki import make_pki
 from tests.protocol.serving import RunningServer, running_server
 
 ROOT_PASSWORD = "root-secret"
@@ -53,6 +56,12 @@ def module_catalogue(request: pytest.FixtureRequest) -> Iterator[Any]:
             yield _new_catalogue(engine)
         finally:
             engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """CA, server and client certificates (alice's DN is known, the stranger's is not)."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +122,9 @@ class Site:
         return f"amga://127.0.0.1:{self.server.port}"
 
 
-@pytest.fixture
-def second_site() -> Iterator[Site]:
-    """A second catalogue (always SQLite) with its own server."""
+@contextmanager
+def second_catalogue_server(**settings: Any) -> Iterator[Site]:
+    """A second catalogue (always SQLite: root, and alice with her DN) with its own server."""
     from bookkeeping.amga_adapter.catalogue import Catalogue
 
     with scratch_database("sqlite") as database:
@@ -126,16 +135,25 @@ def second_site() -> Iterator[Site]:
                 users.insert(), {"name": "root", "password_hash": hash_password(ROOT_PASSWORD)}
             )
         catalogue = Catalogue(engine)
-        catalogue.add_user("root", "alice", password=ALICE_PASSWORD)
+        catalogue.add_user("root", "alice", password=ALICE_PASSWORD, dn=ALICE_DN)
         try:
-            with running_server(catalogue) as amga:
+            with running_server(catalogue, **settings) as amga:
                 yield Site(amga, engine)
         finally:
             engine.dispose()
 
 
-def _make_data_directory(port: int) -> None:
+@pytest.fixture
+def second_site() -> Iterator[Site]:
+    with second_catalogue_server() as site:
+        yield site
+
+
+def make_data_directory(port: int, tls_ca: Path | None = None) -> None:
+    """``/data`` with an int attribute ``run``, writable by alice."""
     with MDClient("127.0.0.1", port, "root", ROOT_PASSWORD) as root:
+        if tls_ca is not None:
+            root.requireSSL(ca=str(tls_ca))
         root.createDir("/data")
         root.addAttr("/data", "run", "int")
         root.aclAdd("/data", "alice", "rwx")
@@ -144,7 +162,7 @@ def _make_data_directory(port: int) -> None:
 @pytest.fixture
 def federation(amga: RunningServer, second_site: Site) -> Iterator[FederatedClient]:
     for port in (amga.port, second_site.server.port):
-        _make_data_directory(port)
+        make_data_directory(port)
     mounts = {
         "/": f"amga://127.0.0.1:{amga.port}",
         "/data": [second_site.url, f"amga://127.0.0.1:{amga.port}"],

@@ -17,16 +17,19 @@ class CuttingProxy:
         self.port: int = self._listener.getsockname()[1]
         self._lock = threading.Lock()
         self._budget: int | None = None  # server->client bytes still to pass; None: all
+        self._once = False
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._closed = threading.Event()
         self._threads = [threading.Thread(target=self._accept, daemon=True)]
         self._threads[0].start()
 
-    def cut_after(self, budget: int | None) -> None:
+    def cut_after(self, budget: int | None, *, once: bool = False) -> None:
         """Let ``budget`` more bytes from the server through, then cut the connection
-        (``None``: let everything through again, on connections made from now on)."""
+        (``None``: let everything through again, on connections made from now on; ``once``:
+        the same, right after this cut)."""
         with self._lock:
             self._budget = budget
+            self._once = once
 
     def close(self) -> None:
         """Stop listening and cut every connection: the server is gone."""
@@ -84,6 +87,9 @@ class CuttingProxy:
                     if data:
                         sink.sendall(data)
                     if budget is not None and self._budget == 0:
+                        with self._lock:
+                            if self._once:
+                                self._budget = None
                         break
                 else:
                     sink.sendall(data)

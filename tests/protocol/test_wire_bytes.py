@@ -95,18 +95,6 @@ def test_an_overlong_line_is_refused_and_the_connection_survives(catalogue: Any)
         assert peer.command("pwd") == b"0\n/\n\x04\x04"
 
 
-def test_can_stops_a_streaming_result(catalogue: Any) -> None:
-    with running_server(catalogue, stream_batch=1) as amga, _root(amga) as peer:
-        peer.command("createdir /many")
-        peer.send(b"upload /many\n" + b"".join(b"put e%d\n" % i for i in range(3000)))
-        assert peer.command("commit") == b"0\n\x04\x04"
-        peer.send(b"selectattr /many:FILE ''\n\x18")
-        response = peer.response()
-        assert response.endswith(b"\x04\x04")
-        assert response.startswith(b"63 ") or response.count(b"\n") < 3001
-        assert peer.command("pwd") == b"0\n/\n\x04\x04"
-
-
 def test_a_late_can_does_not_abort_the_next_command(amga: RunningServer) -> None:
     with _root(amga) as peer:
         assert peer.command("pwd") == b"0\n/\n\x04\x04"

@@ -23,7 +23,14 @@ from bookkeeping.amga_adapter.protocol.quoting import (
     tokenize,
     unescape_value,
 )
-from bookkeeping.amga_adapter.protocol.requests import COMMANDS, Request, parse_request
+from bookkeeping.amga_adapter.protocol.requests import (
+    COMMANDS,
+    NO_REPLY_COMMANDS,
+    READ_ONLY_COMMANDS,
+    Request,
+    command_word,
+    parse_request,
+)
 
 __all__ = [
     "COMMANDS",
@@ -31,13 +38,16 @@ __all__ = [
     "Context",
     "LineTooLong",
     "MalformedRequest",
+    "NO_REPLY_COMMANDS",
     "NotLoggedIn",
     "Options",
     "ProtocolError",
+    "READ_ONLY_COMMANDS",
     "Request",
     "Token",
     "UnknownCommand",
     "UploadError",
+    "command_word",
     "escape_value",
     "parse_context",
     "parse_options",

@@ -434,3 +434,20 @@ _PARSERS: dict[str, _Parser] = {
 }
 
 COMMANDS: frozenset[str] = frozenset(_PARSERS)
+
+# Sent with mdclient's executeNoWait: the client reads nothing after them, so the server
+# must never answer them (their errors are reported by the next reply the client reads).
+NO_REPLY_COMMANDS: frozenset[str] = frozenset({"upload", "put"})
+
+# Commands that change nothing a client could lose: a client may send them again after a
+# connection broke before their reply (``cd`` only moves the session's directory).
+READ_ONLY_COMMANDS: frozenset[str] = frozenset(
+    {"pwd", "cd", "dir", "ls", "listattr", "getattr", "find", "selectattr", "whoami"}
+    | {"constraint_list", "acl_show"}
+)
+
+
+def command_word(line: str) -> str:
+    """The command of a request line, lower-cased, even when the rest does not parse."""
+    words = line.split(None, 1)
+    return words[0].lower() if words else ""

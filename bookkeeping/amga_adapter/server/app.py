@@ -31,11 +31,11 @@ class AmgaServer:
         self.identification = f"{self.settings.name} {__version__} (AMGA-compatible)"
         self.tls = _tls_context(self.settings)
         self.sessions = SessionStore(self.settings.session_ttl)
-        workers = self.settings.workers or _pool_size(catalogue)
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="amga-db")
+        self.workers = self.settings.workers or _pool_size(catalogue)
+        self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="amga-db")
         # A streaming command keeps its database connection between batches, so at most
         # `workers` commands run at once: the pool is never drained by slow readers.
-        self.db_slots = asyncio.Semaphore(workers)
+        self.db_slots = asyncio.Semaphore(self.workers)
         self._connections: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None

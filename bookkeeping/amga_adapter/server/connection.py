@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bookkeeping.amga_adapter.protocol import (
+    NO_REPLY_COMMANDS,
     CommandAborted,
     LineTooLong,
     MalformedRequest,
     NotLoggedIn,
     Options,
-    UploadError,
+    command_word,
     parse_context,
     parse_options,
     parse_request,
@@ -30,6 +30,7 @@ from bookkeeping.amga_adapter.protocol import requests as rq
 from bookkeeping.amga_adapter.server.dispatch import Group, dispatch
 from bookkeeping.amga_adapter.server.lines import LineReader, TooLong
 from bookkeeping.amga_adapter.server.logs import log_command, logger
+from bookkeeping.amga_adapter.server.upload import Uploads
 from bookkeeping.errors import BookkeepingError
 
 if TYPE_CHECKING:
@@ -38,16 +39,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 _INTERNAL_ERROR = 1
 _PROLOGUE_LINE = 4096
-
-
-@dataclass
-class _Upload:
-    directory: str
-    attributes: tuple[str, ...]
-    began: bool
-    rows: list[tuple[str, dict[str, object]]] = field(default_factory=list)
-    error: BookkeepingError | None = None
-    count: int = 0
 
 
 class _StreamBroken(Exception):
@@ -67,7 +58,9 @@ class Connection:
         self.user = "-"
         self.login_error: BookkeepingError | None = None
         self.ssl = False
-        self.upload: _Upload | None = None
+        self.uploads = Uploads(
+            server.run, batch=self.settings.upload_batch, max_line=self.settings.max_line
+        )
         self.stopping = asyncio.Event()
         self.parked = False
         self.busy = False
@@ -207,23 +200,32 @@ class Connection:
     async def _handle(self, line: str | TooLong) -> bool:
         """Answer one request line; False means: close the connection now."""
         started = time.monotonic()
-        command = "-" if isinstance(line, TooLong) else (line.split(" ", 1)[0].lower() or "-")
+        command = command_word(line.head if isinstance(line, TooLong) else line)
         rows, code, keep_open = 0, 0, True
         try:
             if self.login_error is not None:
+                if command in NO_REPLY_COMMANDS:
+                    return True  # never answered: the next command gets the login error
                 keep_open = False
                 raise self.login_error
-            if isinstance(line, TooLong):
-                limit = self.settings.max_line
-                raise LineTooLong(f"request line of {line.length} bytes exceeds {limit}")
-            request = parse_request(line)
-            if self.upload is not None or isinstance(request, rq.Upload | rq.Put):
-                replied = await self._upload_step(request)
-                if not replied:
+            if self.uploads.owns(command):
+                reply = await self.uploads.line(self.session, line, command)
+                if reply is None:
                     return True
+                code = reply.code
+                if code:
+                    self.writer.write(responses.error(code, reply.message))
+                else:
+                    self.writer.write(responses.success() + self._end())
+            elif (stray := self.uploads.take_stray(command)) is not None:
+                code = stray.code
+                self.writer.write(responses.error(stray.code, stray.message))
             else:
-                rows = await self._execute(request)
-            if self._should_park():
+                if isinstance(line, TooLong):
+                    limit = self.settings.max_line
+                    raise LineTooLong(f"request line of {line.length} bytes exceeds {limit}")
+                rows = await self._execute(parse_request(line))
+            if self.parked:  # the reply handed the session out: the client reconnects
                 keep_open = False
         except BookkeepingError as exc:
             code = exc.code or 1
@@ -237,7 +239,7 @@ class Connection:
             message = f"internal server error ({type(exc).__name__})"
             self.writer.write(responses.error(code, message))
         finally:
-            log_command(self.user, command, time.monotonic() - started, rows, code)
+            log_command(self.user, command or "-", time.monotonic() - started, rows, code)
         await self.writer.drain()
         return keep_open
 
@@ -254,7 +256,7 @@ class Connection:
         return (
             self.settings.release_sessions
             and self.session is not None
-            and self.upload is None
+            and not self.uploads.active
             and not self.session.in_transaction
         )
 
@@ -264,12 +266,15 @@ class Connection:
 
     async def _execute_in_slot(self, request: rq.Request) -> int:
         batch_size = self.settings.stream_batch
+        # CAN is honoured only where that is the truth: a command not yet started is not
+        # run; once it ran (a write may have committed) its real outcome is reported, and a
+        # CAN can only cut a streaming result short.
+        if self._cancelled():
+            raise CommandAborted("command aborted by the client (CAN) before it ran")
         # One worker-thread hop for the common case: run, fetch the first batch, and close
         # the result at once when it fits in that batch.
         data, count, groups = await self.server.run(_start, self.session, request, batch_size)
         try:
-            if self._cancelled():
-                raise CommandAborted("command aborted by the client (CAN)")
             if groups is None:  # the whole result in one write
                 self.writer.write(responses.success() + data + self._end())
                 return count
@@ -288,71 +293,6 @@ class Connection:
         finally:
             if groups is not None:
                 await self.server.run(_close, groups)
-
-    # -- bulk upload -------------------------------------------------------------------------
-
-    async def _upload_step(self, request: rq.Request) -> bool:
-        """Handle a request while (or when starting) an upload; True when it was answered."""
-        if isinstance(request, rq.Upload):
-            if self.upload is not None:
-                raise UploadError("an upload is already in progress; commit or abort it first")
-            began = not self.session.in_transaction
-            self.upload = _Upload(request.directory, request.attributes, began)
-            if began:
-                await self._guard(self.upload, self.session.begin)
-            return False
-        upload = self.upload
-        if isinstance(request, rq.Put):
-            if upload is None:
-                raise UploadError("put outside an upload")
-            self._put(upload, request)
-            if len(upload.rows) >= self.settings.upload_batch:
-                await self._flush(upload)
-            return False
-        if upload is None:  # pragma: no cover - callers route only upload traffic here
-            raise UploadError("no upload in progress")
-        if isinstance(request, rq.Commit):
-            self.upload = None
-            await self._flush(upload)
-            if upload.error is not None:
-                if self.session.in_transaction:
-                    await self.server.run(self.session.abort)
-                raise upload.error
-            await self.server.run(self.session.commit)
-        elif isinstance(request, rq.Abort):
-            self.upload = None
-            if self.session.in_transaction:
-                await self.server.run(self.session.abort)
-        else:
-            raise UploadError("an upload is in progress: only put, commit and abort are allowed")
-        self.writer.write(responses.success() + self._end())
-        return True
-
-    def _put(self, upload: _Upload, request: rq.Put) -> None:
-        if upload.error is not None:
-            return
-        if len(request.values) != len(upload.attributes):
-            upload.error = UploadError(
-                f"put {request.name}: {len(request.values)} values for "
-                f"{len(upload.attributes)} uploaded attributes; nothing was written"
-            )
-            return
-        values = dict(zip(upload.attributes, request.values, strict=True))
-        upload.rows.append((request.name, values))
-
-    async def _flush(self, upload: _Upload) -> None:
-        rows, upload.rows = upload.rows, []
-        if rows and upload.error is None:
-            await self._guard(upload, self.session.addentries, upload.directory, rows)
-            upload.count += len(rows)
-
-    async def _guard(self, upload: _Upload, function: Callable[..., object], *args: object) -> None:
-        """Run engine work of an upload, keeping its first error for the commit reply."""
-        try:
-            await self.server.run(function, *args)
-        except BookkeepingError as exc:
-            if upload.error is None:
-                upload.error = exc
 
 
 def _start(

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 
 CAN = 0x18
 _CHUNK = 65536
+_HEAD = 64  # bytes of a skipped line kept: enough to tell its command (put or not)
 
 
 @dataclass(frozen=True, slots=True)
 class TooLong:
-    """Stands in the queue for a line that exceeded the limit (and was skipped)."""
+    """Stands in the queue for a line that exceeded the limit (and was skipped); ``head``
+    is its beginning, so an over-long ``put`` can be told from a command awaiting a reply."""
 
     length: int
+    head: str = ""
 
 
 Line = str | TooLong | None  # None: the peer closed the connection
@@ -49,6 +52,7 @@ class LineReader:
     async def _run(self) -> None:
         pending = bytearray()
         skipping = 0  # >0 while discarding the rest of an over-long line
+        head = b""
         try:
             while chunk := await self._reader.read(_CHUNK):
                 segments = chunk.split(bytes([CAN]))
@@ -63,15 +67,21 @@ class LineReader:
                     del pending[: newline + 1]
                     self._count += 1
                     if skipping:
-                        await self.lines.put(TooLong(skipping + len(line)))
+                        await self.lines.put(TooLong(skipping + len(line), _text(head)))
                         skipping = 0
                     elif len(line) > self._max_line:
-                        await self.lines.put(TooLong(len(line)))
+                        await self.lines.put(TooLong(len(line), _text(line[:_HEAD])))
                     else:
                         await self.lines.put(line.rstrip(b"\r").decode("utf-8", "replace"))
                 if len(pending) > self._max_line:
+                    if not skipping:
+                        head = bytes(pending[:_HEAD])
                     skipping += len(pending)
                     pending.clear()
         except (ConnectionError, OSError):
             pass
         await self.lines.put(None)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
