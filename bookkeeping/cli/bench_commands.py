@@ -9,10 +9,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from bookkeeping.bench.plots import write_plots
-from bookkeeping.bench.report import write_report
-from bookkeeping.bench.results import load
-from bookkeeping.bench.runner import UNAVAILABLE_JSON, run_suite
 from bookkeeping.bench.settings import BACKENDS, QUICK, from_environment
 from bookkeeping.cli.common import report_errors
 from bookkeeping.engines import backend_name
@@ -62,6 +58,13 @@ def bench(
         files=files or settings.files,
     )
     console = Console(stderr=True)
+    # Imported here: pytest and matplotlib take seconds to import, which every other bk
+    # command would otherwise pay.
+    from bookkeeping.bench.plots import write_plots
+    from bookkeeping.bench.report import write_report
+    from bookkeeping.bench.results import load
+    from bookkeeping.bench.runner import UNAVAILABLE_JSON, run_suite
+
     run = run_suite(settings, out, console)
     results = load(run.json_path, out / UNAVAILABLE_JSON)
     plots = write_plots(results, out)

@@ -9,7 +9,6 @@ from dataclasses import asdict
 from typing import get_args
 
 import click
-import pandas as pd
 
 from bookkeeping.amga_adapter.catalogue import Catalogue
 from bookkeeping.cli.common import db_option, engine_for, report_errors
@@ -101,6 +100,8 @@ def _show(page: FilesPage, output_format: str) -> None:
         click.echo(json.dumps({"totals": totals, "files": rows}, indent=1))
         return
     if output_format == "csv":
+        import pandas as pd  # here: every other bk command would pay its import time
+
         pd.DataFrame(rows, columns=_COLUMNS).to_csv(sys.stdout, index=False)
         return
     shown = (
