@@ -329,6 +329,12 @@ class Bookkeeping(Protocol):
         """Ordered by (site, storage_class, area)."""
         ...
 
+    def replicas_of(self, file_ids: Sequence[int]) -> dict[int, tuple[Replica, ...]]:
+        """``replicas`` of many files at once: every id asked maps to its copies (``()`` for
+        a file without any, or unknown); a page of files costs a statement or two, not one
+        call per file."""
+        ...
+
     def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
         """Ordered by group."""
         ...

@@ -62,6 +62,7 @@ METHODS = (
     "ancestors",
     "descendants",
     "replicas",
+    "replicas_of",
     "quality_flags",
     "search",
     "count_listing",
@@ -180,6 +181,8 @@ def _draw_call(method: str, draw: _Draw) -> Call:
             return Call(method, (draw.lfn(),))
         case "files_metadata":
             return Call(method, (tuple(draw.lfn() for _ in range(rng.randint(1, 20))),))
+        case "replicas_of":
+            return Call(method, (tuple(draw.file_id() for _ in range(rng.randint(1, 20))),))
         case "file_parameter":
             return Call(method, (draw.file_id(), rng.choice(draw.pools.file_parameter_names)))
         case "parameter_where":

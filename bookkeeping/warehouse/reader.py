@@ -320,16 +320,20 @@ class WarehouseBookkeeping:
             return relatives(connection, file_id, depth, CHILDREN)
 
     def replicas(self, file_id: int) -> tuple[Replica, ...]:
-        query = sa.select(
-            replicas.c.site,
-            replicas.c.storageclass,
-            replicas.c.area,
-            replicas.c.status,
-            replicas.c.replica,
-        ).where(replicas.c.file_id == file_id)
+        return self.replicas_of([file_id])[file_id]
+
+    def replicas_of(self, file_ids: Sequence[int]) -> dict[int, tuple[Replica, ...]]:
+        wanted = sorted(set(file_ids))
+        found: dict[int, list[Replica]] = {file_id: [] for file_id in wanted}
+        columns = (replicas.c.site, replicas.c.storageclass, replicas.c.area, replicas.c.status)
         with self._connect() as connection:
-            rows = connection.execute(query).all()
-        return tuple(sorted(Replica(*row) for row in rows))
+            for start in range(0, len(wanted), IN_CHUNK):
+                query = sa.select(replicas.c.file_id, *columns, replicas.c.replica).where(
+                    replicas.c.file_id.in_(wanted[start : start + IN_CHUNK])
+                )
+                for file_id, *values in connection.execute(query):
+                    found[int(file_id)].append(Replica(*values))
+        return {file_id: tuple(sorted(copies)) for file_id, copies in found.items()}
 
     def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
         query = sa.select(quality_table.c.name, quality_table.c.value).where(

@@ -83,6 +83,7 @@ def every_call(reference: Bookkeeping, sample: int = 4) -> list[Call]:
             ("iter_listing", (ListingQuery(record.file_type, disk_only=True),), {}),
         ]
     calls.append(("files_metadata", ([r.lfn for r in records[:sample]] + ["/lhcb/none"],), {}))
+    calls.append(("replicas_of", (ids,), {}))
     paths = [DatasetPath()]
     if records:
         first = records[0]

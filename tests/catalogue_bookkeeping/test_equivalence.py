@@ -125,6 +125,7 @@ def _ask_everything(data: st.DataObject, pair: Pair) -> None:
     records = everything.files
     file_ids = [r.file_id for r in records] + [0, len(records) + 5]
     _same(pair, "files", DatasetPath())
+    _same(pair, "replicas_of", data.draw(st.lists(st.sampled_from(file_ids)), "replicas of"))
     for file_id in data.draw(st.lists(st.sampled_from(file_ids), max_size=6), "file ids"):
         for method in ("file_by_id", "file_parameters", "replicas", "quality_flags"):
             _same(pair, method, file_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from bookkeeping.amga_adapter.bookkeeping.layout import literal_list
 from bookkeeping.amga_adapter.bookkeeping.sessions import ReadSession
+from bookkeeping.amga_adapter.errors import NoSuchAttribute
 
 IN_CHUNK = 500  # values per "in (...)" list
 
@@ -39,3 +40,39 @@ def chunked_rows(
 def scalar(session: ReadSession, item: str, condition: str = "") -> Any:
     found = rows(session, [item], condition)
     return found[0][0] if found else None
+
+
+def site_union(
+    session: ReadSession, sites: Sequence[str], items: Sequence[str], condition: str
+) -> list[tuple[object, ...]]:
+    """``selectattr_union`` over site directories of copies, each row led by its directory.
+    A directory that a writer is creating right now may still lack its attributes (the
+    directory, then its attributes, then copies): it holds no copies yet and is left out.
+    The engine names that directory; over the AMGA wire the error does not, and each site
+    is then asked alone."""
+    remaining = list(sites)
+    while remaining:
+        try:
+            stream = session.selectattr_union(
+                remaining, list(items), condition, with_directory=True
+            )
+            return [tuple(row) for row in stream]
+        except NoSuchAttribute as exc:
+            incomplete = exc.details.get("path")
+            if incomplete not in remaining:
+                return _site_by_site(session, remaining, items, condition)
+            remaining.remove(incomplete)
+    return []
+
+
+def _site_by_site(
+    session: ReadSession, sites: Sequence[str], items: Sequence[str], condition: str
+) -> list[tuple[object, ...]]:
+    found: list[tuple[object, ...]] = []
+    for site in sites:
+        try:
+            stream = session.selectattr_union([site], list(items), condition, with_directory=True)
+            found.extend(tuple(row) for row in stream)
+        except NoSuchAttribute:
+            continue  # being created: no copies yet
+    return found

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
+from bookkeeping.amga_adapter.bookkeeping.catalogue_io import site_union
 from bookkeeping.amga_adapter.errors import (
     CatalogueError,
     ConstraintViolation,
     EntryExists,
-    NoSuchAttribute,
     NoSuchDirectory,
     TransactionError,
 )
@@ -184,7 +184,7 @@ def _copies(session: CatalogueSession, file_ids: list[int]) -> dict[int, list[tu
     items = ["FILE", "FILE_ID", "STORAGECLASS", "AREA", "STATUS", "REPLICA"]
     for start in range(0, len(file_ids), IN_CHUNK):
         chunk = file_ids[start : start + IN_CHUNK]
-        for directory, name, file_id, storage_class, area, status, pfn in _union(
+        for directory, name, file_id, storage_class, area, status, pfn in site_union(
             session, sites, items, f"FILE_ID in {L.literal_list(chunk)}"
         ):
             site = str(directory).rsplit("/", 1)[-1]
@@ -194,23 +194,6 @@ def _copies(session: CatalogueSession, file_ids: list[int]) -> dict[int, list[tu
     for copies in found.values():
         copies.sort(key=lambda item: item[0])
     return found
-
-
-def _union(
-    session: CatalogueSession, sites: list[str], items: list[str], condition: str
-) -> list[tuple[object, ...]]:
-    """``selectattr_union`` over the site directories. One that another writer is creating
-    right now may still lack its attributes (its copies come only after them): it holds no
-    copies yet and is left out."""
-    while sites:
-        try:
-            return list(session.selectattr_union(sites, items, condition, with_directory=True))
-        except NoSuchAttribute as exc:
-            incomplete = exc.details.get("path")
-            if incomplete not in sites:
-                raise
-            sites = [site for site in sites if site != incomplete]
-    return []
 
 
 def _write(session: CatalogueSession, plan: _Plan, change: Change) -> None:

@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy.engine import Engine
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
-from bookkeeping.amga_adapter.bookkeeping.catalogue_io import chunked_rows, rows
+from bookkeeping.amga_adapter.bookkeeping.catalogue_io import (
+    IN_CHUNK,
+    chunked_rows,
+    rows,
+    site_union,
+)
 from bookkeeping.amga_adapter.bookkeeping.evaluation import ordered
 from bookkeeping.amga_adapter.bookkeeping.listing import CatalogueListing
 from bookkeeping.amga_adapter.bookkeeping.records import (
@@ -333,32 +338,35 @@ class CatalogueReader:
         return tuple(sorted(relatives, key=lambda r: (r.depth, r.lfn)))
 
     def _sites(self, session: ReadSession) -> list[str]:
-        """The sites with a directory of copies. A directory that a writer is creating
-        right now may still lack its attributes (directory, then attributes, then copies):
-        asking it for an attribute raises ``NoSuchAttribute``, which the callers read as
-        "no copies there yet"."""
+        """The sites with a directory of copies (one that a writer is creating right now
+        may still lack its attributes: ``catalogue_io.site_union`` reads it as empty)."""
         listed = session.dir(L.REPLICAS)  # (absolute path, kind), sub-directories first
         return sorted(path.rsplit("/", 1)[-1] for path, kind in listed if kind == "collection")
 
     def replicas(self, file_id: int) -> tuple[Replica, ...]:
-        found: list[Replica] = []
+        return self.replicas_of([file_id])[file_id]
+
+    def replicas_of(self, file_ids: Sequence[int]) -> dict[int, tuple[Replica, ...]]:
+        wanted = sorted(set(file_ids))
+        found: dict[int, list[Replica]] = {file_id: [] for file_id in wanted}
+        items = ["FILE_ID", "STORAGECLASS", "AREA", "STATUS", "REPLICA"]
         with self._session() as session:
-            for site in self._sites(session):
-                directory = L.replica_directory(site)
-                items = [f"{directory}:{a}" for a in ("STORAGECLASS", "AREA", "STATUS", "REPLICA")]
-                # The writer always sets AREA and REPLICA (empty when there is none); saying
-                # so spares a session over the AMGA wire, where NULL and "" look alike,
-                # the question which of the two an empty value is.
-                where = (
-                    f"{directory}:FILE_ID = {L.literal(file_id)}"
-                    f" and {directory}:AREA is not null and {directory}:REPLICA is not null"
+            sites = [L.replica_directory(site) for site in self._sites(session)]
+            for start in range(0, len(wanted), IN_CHUNK):
+                # The writer always sets AREA and REPLICA (empty when there is none);
+                # saying so spares a session over the AMGA wire, where NULL and "" look
+                # alike, the question which of the two an empty value is.
+                condition = (
+                    f"FILE_ID in {L.literal_list(wanted[start : start + IN_CHUNK])}"
+                    " and AREA is not null and REPLICA is not null"
                 )
-                try:
-                    for storage_class, area, status, pfn in rows(session, items, where):
-                        found.append(Replica(site, storage_class, area, status, pfn))
-                except NoSuchAttribute:
-                    continue  # being created: no copies yet
-        return tuple(sorted(found))
+                for directory, file_id, storage_class, area, status, pfn in site_union(
+                    session, sites, items, condition
+                ):
+                    site = str(directory).rsplit("/", 1)[-1]
+                    copy = Replica(site, storage_class, area, status, pfn)  # type: ignore[arg-type]
+                    found[int(file_id)].append(copy)  # type: ignore[call-overload]
+        return {file_id: tuple(sorted(copies)) for file_id, copies in found.items()}
 
     def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
         q = L.QUALITY_PARAMS

@@ -28,6 +28,15 @@ class ReadSession(Protocol):
 
     def dir(self, pattern: str = ".") -> Iterator[tuple[str, str]]: ...
 
+    def selectattr_union(
+        self,
+        directories: Sequence[str],
+        items: Sequence[str],
+        condition: str = "",
+        *,
+        with_directory: bool = False,
+    ) -> Iterator[tuple[object, ...]]: ...
+
     def close(self) -> None: ...
 
 
