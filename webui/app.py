@@ -16,12 +16,14 @@ from webui.config import resolve_config
 from webui.csrf import csrf_token
 from webui.errors import register_error_handlers
 from webui.formatting import register_filters
+from webui.json_provider import HtmlSafeJSONProvider
 from webui.openapi import openapi_blueprint
 from webui.pages import API_PREFIX, Pages
 from webui.views import (
     browse,
     catalogue,
     catalogue_forms,
+    catalogue_schema,
     charts,
     downloads,
     file_changes,
@@ -34,11 +36,13 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 PAGE_GROUPS: tuple[Pages, ...] = (browse.pages, files.pages, catalogue.pages)
-_FORMS = catalogue_forms  # registers the catalogue's form routes on its blueprint
+# Importing these registers their form routes on the catalogue's blueprint.
+_FORMS = (catalogue_forms, catalogue_schema)
 
 
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = HtmlSafeJSONProvider(app)
     app.config.update(resolve_config(overrides))
     engine = create_engine(app.config["DATABASE_URL"])
     state.init_app(app, engine)
@@ -49,6 +53,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # Job parameters the writer stores from the job's own fields, shown once on file pages.
     app.jinja_env.globals["shown_job_parameters"] = RESERVED_JOB_PARAMETERS
     app.jinja_env.globals["session_user"] = lambda: session.get(USER_KEY)
+    app.jinja_env.globals["attribute_types"] = catalogue_schema.SUGGESTED_TYPES
 
     api = Blueprint("api", __name__, url_prefix=API_PREFIX)
     for group in PAGE_GROUPS:

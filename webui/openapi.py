@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from bookkeeping import __version__
+from webui.openapi_schemas import COMPONENTS, ref
 from webui.pages import API_PREFIX, PageSpec, Param
 
 ERROR_SCHEMA = {
@@ -21,10 +22,24 @@ ERROR_SCHEMA = {
     },
 }
 _ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-_ERRORS = {
-    status: {"description": text, "content": _ERROR_CONTENT}
-    for status, text in (("400", "Bad parameter"), ("404", "Not found"), ("503", "Unavailable"))
+_ERROR_TEXTS = {
+    400: "Bad parameter",
+    401: "Not logged in (no anonymous user) or an unknown API token",
+    403: "The user may not read this (checked by the catalogue)",
+    404: "Not found",
+    503: "Unavailable",
 }
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {
+        str(status): {"description": _ERROR_TEXTS[status], "content": _ERROR_CONTENT}
+        for status in sorted(statuses)
+    }
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {"application/json": {"schema": ref(schema)}}
 
 
 def _parameter(param: Param) -> dict[str, Any]:
@@ -50,11 +65,10 @@ def _operation(spec: PageSpec) -> dict[str, Any]:
         "operationId": spec.endpoint,
         "parameters": [_parameter(param) for param in spec.params],
         "responses": {
-            "200": {"description": "The page's data as JSON",
-                    "content": {"application/json": {"schema": {"type": "object"}}}},
-            **_ERRORS,
+            "200": {"description": "The page's data as JSON", "content": _json(spec.response)},
+            **_errors(400, 404, 503, *spec.errors),
         },
-    }  # fmt: skip
+    }
 
 
 JOBS_OPERATION: dict[str, Any] = {
@@ -69,25 +83,44 @@ JOBS_OPERATION: dict[str, Any] = {
         },
     },
     "responses": {
-        "201": {"description": "Recorded: job id and number of files"},
-        "200": {"description": "Already recorded (same DIRAC job id): nothing written"},
-        "401": {"description": "Missing or unknown token"},
-        "409": {"description": "The report contradicts what is recorded"},
-        "415": {"description": "Neither XML nor JSON"},
-        "422": {"description": "Invalid report: details.problems lists every problem"},
+        "201": {
+            "description": "Recorded: job id and number of files",
+            "content": _json("Recorded"),
+        },
+        "200": {
+            "description": "Already recorded (same DIRAC job id): nothing written",
+            "content": _json("Recorded"),
+        },
+        "401": {"description": "Missing or unknown token", "content": _ERROR_CONTENT},
+        "409": {
+            "description": "The report contradicts what is recorded",
+            "content": _ERROR_CONTENT,
+        },
+        "415": {"description": "Neither XML nor JSON", "content": _ERROR_CONTENT},
+        "422": {
+            "description": "Invalid report: details.problems lists every problem",
+            "content": _ERROR_CONTENT,
+        },
     },
 }
 
 
 _CHANGE_RESPONSES = {
-    "200": {"description": "Done: changed (files that changed), files, changed_by"},
-    "401": {"description": "Missing or unknown token"},
-    "404": {
-        "description": "An unknown LFN (UnknownFile) or copy (UnknownReplica): nothing changed"
+    "200": {
+        "description": "Done: changed (files that changed), files, changed_by",
+        "content": _json("Changed"),
     },
-    "409": {"description": "A copy in the way (ReplicaConflict): nothing changed"},
-    "415": {"description": "Not JSON"},
-    "422": {"description": "A malformed field, LFN, site, class, area, status or PFN"},
+    **{
+        status: {"description": text, "content": _ERROR_CONTENT}
+        for status, text in (
+            ("400", "The body is not a JSON object"),
+            ("401", "Missing or unknown token"),
+            ("404", "An unknown LFN (UnknownFile) or copy (UnknownReplica): nothing changed"),
+            ("409", "A copy in the way (ReplicaConflict): nothing changed"),
+            ("415", "Not JSON"),
+            ("422", "A malformed field, LFN, site, class, area, status or PFN"),
+        )
+    },
 }
 _LFNS = {"type": "array", "items": {"type": "string"}}
 
@@ -150,7 +183,7 @@ def document(specs: Iterable[PageSpec]) -> dict[str, Any]:
         "servers": [{"url": API_PREFIX}],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {"Error": ERROR_SCHEMA, **COMPONENTS},
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },
     }

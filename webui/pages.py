@@ -41,6 +41,8 @@ class PageSpec:
     summary: str
     params: tuple[Param, ...]
     methods: tuple[str, ...]
+    response: str  # the schema of the twin's answer (webui.openapi_schemas)
+    errors: tuple[int, ...]  # statuses beyond 400, 404 and 503, e.g. 401 and 403
 
 
 @dataclass
@@ -62,6 +64,9 @@ class Pages:
         summary: str,
         params: tuple[Param, ...] = (),
         methods: tuple[str, ...] = ("GET",),
+        *,
+        response: str,
+        errors: tuple[int, ...] = (),
     ) -> Callable[[Builder], Builder]:
         def register(build: Builder) -> Builder:
             endpoint = build.__name__
@@ -80,7 +85,8 @@ class Pages:
 
             self.html.add_url_rule(rule, endpoint, html_view, methods=list(methods))
             self.api.add_url_rule(rule, endpoint, json_view, methods=list(methods))
-            self.specs.append(PageSpec(self.url_prefix + rule, endpoint, summary, params, methods))
+            self.specs.append(PageSpec(self.url_prefix + rule, endpoint, summary, params,
+                                       methods, response, errors))  # fmt: skip
             return build
 
         return register

@@ -176,3 +176,34 @@ def login(client: FlaskClient, user: str, password: str) -> Any:
 def csrf_of(client: FlaskClient, url: str) -> str:
     page = client.get(url).get_data(as_text=True)
     return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+BOB_PASSWORD = "bob-pw"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mariadb"])
+def catalogue_server_app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The application on each configured back-end with the catalogue of
+    ``seed_catalogue`` (bob with a password too) and no bookkeeping data."""
+    from bookkeeping.amga_adapter.passwords import hash_password
+    from bookkeeping.amga_adapter.system_tables import users
+
+    name: str = request.param
+    if name != "sqlite" and not server_url(name):
+        pytest.skip(f"{name} is not configured (set its BK_TEST_*_URL)")
+    with scratch_database(name, server_url(name)) as database:
+        engine = create_engine(database.url)
+        metadata.create_all(engine)
+        engine.dispose()
+        application = make_app(database.url)
+        try:
+            seed_catalogue(application)
+            with application.extensions["bookkeeping"].engine.begin() as connection:
+                connection.execute(
+                    users.update()
+                    .where(users.c.name == "bob")
+                    .values(password_hash=hash_password(BOB_PASSWORD))
+                )
+            yield application
+        finally:
+            application.extensions["bookkeeping"].engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,26 +23,36 @@ from tests.webui.conftest import (
     make_app,
     seed_catalogue,
 )
+from webui.svg import LAYOUTS
 
 
 def _pages(app: Flask) -> dict[str, Any]:
-    """A representative walk: every level, a dataset (two pages, sorted), a file, a search."""
+    """A representative walk: every level down to the file types, a dataset (two pages,
+    sorted), a file, a search, every chart and every download."""
     client = app.test_client()
     seen: dict[str, Any] = {}
     query = first_dataset(client, index=1)
+    file_types = {key: value for key, value in query.items() if key != "filetype"}
     for name, url, args in [
         ("top", "/browse", {}),
         ("level", "/browse", {"configname": query["configname"]}),
+        ("filetypes", "/browse", file_types),
         ("dataset", "/dataset", {**query, "per_page": 5, "sort": "size", "order": "desc"}),
         ("dataset-p2", "/dataset", {**query, "per_page": 5, "page": 2}),
         ("search", "/search", {"q": "RAW"}),
     ]:
         seen[name] = client.get("/api/v1" + url, query_string=args).get_json()
         seen[name + ".html"] = client.get(url, query_string=args).get_data(as_text=True)
+    assert seen["filetypes"]["level"]["name"] == "filetype"
     file_id = seen["dataset"]["files"][0]["file_id"]
     seen["file"] = client.get(f"/api/v1/file/{file_id}").get_json()
     seen["file.html"] = client.get(f"/file/{file_id}").get_data(as_text=True)
-    seen["lfns"] = client.get("/dataset/lfns.txt", query_string=query).get_data(as_text=True)
+    for suffix in ("lfns.txt", "files.csv", "files.json", "files.py"):
+        seen[suffix] = client.get(f"/dataset/{suffix}", query_string=query).get_data(as_text=True)
+    for by, metric, layout in itertools.product(("filetype", "production"),
+                                                ("events", "bytes", "files"), LAYOUTS):  # fmt: skip
+        args = {**query, "by": by, "metric": metric, "layout": layout}
+        seen[f"chart-{by}-{metric}-{layout}"] = client.get("/chart.svg", query_string=args).text
     return seen
 
 
@@ -83,4 +94,13 @@ def test_switching_the_backend_changes_nothing_visible(
     both_backends: tuple[Flask, Flask],
 ) -> None:
     warehouse, catalogue = both_backends
-    assert _pages(catalogue) == _pages(warehouse)
+    seen = _pages(warehouse)
+    assert _pages(catalogue) == seen
+    # What was compared is the real thing: charts with bars, downloads with every file.
+    lfns = seen["lfns.txt"].splitlines()
+    assert len(lfns) == seen["dataset"]["totals"]["files"] > 5
+    assert seen["files.csv"].count("\n") == len(lfns) + 1
+    assert seen["chart-production-bytes-narrow"].count("<rect") == len(
+        seen["dataset"]["productions"]
+    )
+    assert seen["dataset"]["site_summary"]["computed"] and seen["dataset"]["site_summary"]["sites"]

@@ -72,7 +72,7 @@ def test_dataset_page_shows_totals_files_and_downloads(client: FlaskClient) -> N
     page = client.get("/dataset", query_string=query).get_data(as_text=True)
     for suffix in ("lfns.txt", "files.csv", "files.json", "files.py"):
         assert f'href="/dataset/{suffix}?' in page
-    assert data["files"][0]["lfn"] in page
+    assert data["files"][0]["lfn"].replace("/", "/<wbr>") in page  # may wrap after a slash
 
 
 def test_dataset_files_carry_their_copies(client: FlaskClient) -> None:
@@ -121,3 +121,42 @@ def test_production_filter_narrows_the_dataset(client: FlaskClient) -> None:
     ).get_json()
     assert narrowed["totals"]["files"] == production["files"]
     assert {item["production"] for item in narrowed["files"]} == {production["value"]}
+
+
+def test_dataset_shows_the_sites_of_each_file_and_a_summary_per_site(
+    client: FlaskClient,
+) -> None:
+    query = {**largest_dataset(client), "per_page": 1000}
+    data = client.get("/api/v1/dataset", query_string=query).get_json()
+    expected: dict[str, list[int]] = {}
+    for item in data["files"]:
+        replicas = client.get(f"/api/v1/file/{item['file_id']}").get_json()["replicas"]
+        sites = sorted({r["site"] for r in replicas if r["status"] == "available"})
+        assert item["sites"] == sites
+        for site in sites:
+            expected.setdefault(site, [0, 0])
+            expected[site][0] += 1
+            expected[site][1] += item["size"]
+    summary = data["site_summary"]
+    assert summary["computed"] and len(summary["sites"]) > 1
+    assert {s["site"]: [s["files"], s["bytes"]] for s in summary["sites"]} == expected
+    page = client.get("/dataset", query_string=query).text
+    assert '<h2 id="sites-title">At each site</h2>' in page
+    for site in summary["sites"]:
+        assert f"<tr><td>{site['site']}</td>" in page
+
+
+def test_site_summary_of_a_large_dataset_is_left_out_and_says_so(populated_url: str) -> None:
+    from tests.webui.conftest import make_app
+
+    app = make_app(populated_url, SITE_SUMMARY_MAX_FILES=2)
+    try:
+        client = app.test_client()
+        query = largest_dataset(client)
+        data = client.get("/api/v1/dataset", query_string=query).get_json()
+        assert data["site_summary"] == {"computed": False, "limit": 2, "sites": []}
+        assert all(item["sites"] for item in data["files"])  # each file's sites still shown
+        page = client.get("/dataset", query_string=query).text
+        assert "made for datasets of up to 2 files" in page
+    finally:
+        app.extensions["bookkeeping"].engine.dispose()

@@ -50,17 +50,32 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, live_url: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_url, viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)  # fmt: skip
+    context = browser.new_context(base_url=live_url, viewport=DESKTOP, accept_downloads=True)
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     yield tab
     context.close()
 
 
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+
+
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """``name.png`` at desktop width and ``name-phone.png`` at phone width, where the page
+    must not be wider than the screen (wide tables scroll inside their box)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function(LOADED)  # a broken image fails here (timeout)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(LOADED)  # <picture> fetches the narrow charts
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: {width} px wide on a {PHONE['width']} px phone"
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
 
 
 def test_browse_to_a_dataset_page_through_download_and_open_a_file(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -68,9 +83,19 @@ def test_browse_to_a_dataset_page_through_download_and_open_a_file(page, tmp_pat
     _shot(page, "01-configurations")
     # Walk the path: the first value of each level, down to the MC simulation's datasets.
     page.get_by_role("link", name="MC", exact=True).click()
-    for _level in range(5):
+    for _level in range(4):
         page.locator("table.levels tbody tr").last.locator("a").click()
+    assert page.locator("h1").inner_text() == "File type"
+    charts = page.locator(".charts img")
+    assert charts.count() == 2
+    assert "narrow" not in charts.first.evaluate("i => i.currentSrc")
+    _shot(page, "09-file-types")
+    page.set_viewport_size(PHONE)
+    assert "layout=narrow" in charts.first.evaluate("i => i.currentSrc")  # readable on a phone
+    page.set_viewport_size(DESKTOP)
+    page.locator("table.levels tbody tr").last.locator("a").click()
     assert page.locator("h1").inner_text().startswith("Dataset")
+    assert page.get_by_role("heading", name="At each site").is_visible()
     _shot(page, "02-dataset")
     page.get_by_label("Per page").fill("5")
     page.get_by_role("button", name="Show").click()
@@ -111,12 +136,14 @@ def test_search_from_the_header(page) -> None:  # type: ignore[no-untyped-def]
 def test_log_in_query_the_catalogue_and_the_secret_stays_hidden(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/catalogue/?path=/data")
     page.get_by_role("link", name="Log in", exact=True).click()
+    _shot(page, "10-login")
     page.get_by_label("User").fill("alice")
     page.get_by_label("Password").fill(ALICE_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     assert page.get_by_text("Logged in as alice.").is_visible()
     assert page.url.endswith("/catalogue/?path=/data")
     _shot(page, "05-catalogue")
+    assert page.get_by_role("heading", name="Add an attribute").is_visible()  # alice may write
     body = page.locator("main").inner_text()
     assert "file000" in body and "secret" not in body
     page.get_by_role("link", name="Next →").click()
@@ -137,10 +164,24 @@ def test_log_in_query_the_catalogue_and_the_secret_stays_hidden(page) -> None:  
     assert page.get_by_role("alert").is_visible()
     _shot(page, "07-query-error")
 
+    page.goto("/catalogue/entry?path=/data/mine")
+    assert page.get_by_role("button", name="Save").is_visible()
+    assert page.get_by_role("button", name="Delete entry").is_visible()
+    _shot(page, "11-entry-editable")
+    page.goto("/catalogue/entry?path=/data/file007")  # root's: alice may only read it
+    assert page.get_by_role("button", name="Save").count() == 0
+    assert "You may read this entry but not change it" in page.locator("main").inner_text()
+    _shot(page, "12-entry-read-only")
 
-def test_layout_fits_a_phone(page) -> None:  # type: ignore[no-untyped-def]
-    page.set_viewport_size({"width": 390, "height": 844})
+
+def test_wide_tables_scroll_inside_their_box_on_a_phone(page) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size(PHONE)
     page.goto("/browse?configname=MC")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390 + 1
-    _shot(page, "08-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.goto("/search?q=ALLSTREAMS")
+    box = page.locator("div.scroll").first
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # more columns to the right
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    lfn = page.locator("td.lfn a").first
+    # The LFN wraps at its slashes where there is room, not anywhere in a word.
+    assert lfn.evaluate("a => getComputedStyle(a.parentElement).overflowWrap") == "anywhere"

@@ -215,3 +215,12 @@ def test_logout_needs_csrf_and_ends_the_session(catalogue_app: Flask) -> None:
     assert client.get("/api/v1/catalogue/").get_json()["user"] == {
         "name": "anonymous", "logged_in": False,
     }  # fmt: skip
+
+
+def test_numeric_columns_are_right_aligned(catalogue_app: Flask) -> None:
+    client = catalogue_app.test_client()
+    page = client.get("/catalogue/?path=/data").get_data(as_text=True)
+    assert '<th scope="col" class="num">Size</th><th scope="col">Owner</th>' in page
+    assert '<td class="num">70</td><td>alice</td>' in page
+    entry = client.get("/catalogue/entry?path=/data/file007").get_data(as_text=True)
+    assert '<td class="num">70</td>' in entry and "<td>alice</td>" in entry

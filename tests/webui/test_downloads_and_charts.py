@@ -75,3 +75,48 @@ def test_chart_parameters_are_checked(client: FlaskClient) -> None:
     assert client.get("/chart.svg", query_string={"by": "filetype"}).status_code == 400
     whole = client.get("/chart.svg", query_string={"by": "production"})
     assert whole.status_code == 200
+
+
+@pytest.mark.parametrize("suffix", ["lfns.txt", "files.csv", "files.json", "files.py"])
+def test_download_of_an_unknown_dataset_is_not_found(
+    client: FlaskClient,
+    dataset,
+    suffix: str,  # type: ignore[no-untyped-def]
+) -> None:
+    query, _ = dataset
+    for unknown in ({**query, "filetype": "NOPE"}, {**query, "production": "1"}):
+        response = client.get(f"/dataset/{suffix}", query_string=unknown)
+        assert response.status_code == 404, unknown
+        assert "Content-Disposition" not in response.headers
+        assert "no files in this dataset" in response.get_data(as_text=True)
+        twin = client.get("/api/v1/dataset", query_string=unknown)
+        assert twin.status_code == 404  # as the dataset page answers
+
+
+def test_charts_scale_to_their_box(client: FlaskClient, dataset) -> None:  # type: ignore[no-untyped-def]
+    query, _ = dataset
+    svg = client.get("/chart.svg", query_string={**query, "by": "production"}).text
+    root = svg.split(">", 1)[0]
+    assert 'width="100%"' in root and 'viewBox="0 0 600 ' in root and "height=" not in root
+
+
+def test_narrow_charts_put_labels_above_their_bars(client: FlaskClient, dataset) -> None:  # type: ignore[no-untyped-def]
+    query, _ = dataset
+    args = {**query, "by": "production", "metric": "events"}
+    wide = client.get("/chart.svg", query_string=args).text
+    narrow = client.get("/chart.svg", query_string={**args, "layout": "narrow"}).text
+    assert 'viewBox="0 0 340 ' in narrow
+    productions = client.get("/api/v1/dataset", query_string=query).get_json()["productions"]
+    first = str(productions[0]["value"])
+    assert f'text-anchor="end">{first}</text>' in wide  # left of its bar
+    assert '<text x="0" y="' in narrow and f">{first}</text>" in narrow  # above it
+    assert narrow.count("<rect") == wide.count("<rect") == len(productions)
+    bad = client.get("/chart.svg", query_string={**args, "layout": "tiny"})
+    assert bad.status_code == 400 and "layout" in bad.text
+
+
+def test_pages_offer_phones_the_narrow_charts(client: FlaskClient, dataset) -> None:  # type: ignore[no-untyped-def]
+    query, _ = dataset
+    page = client.get("/dataset", query_string=query).text
+    assert page.count('<source media="(max-width: 40rem)" srcset="/chart.svg?layout=narrow') == 2
+    assert 'width="710"' not in page

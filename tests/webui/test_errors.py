@@ -88,3 +88,10 @@ def test_hostile_search_finds_nothing_and_changes_nothing(client: FlaskClient) -
 def test_like_wildcards_in_search_are_literal(client: FlaskClient) -> None:
     assert client.get("/api/v1/search", query_string={"q": "%"}).get_json()["files"] == []
     assert client.get("/api/v1/search", query_string={"q": "/lhcb_"}).get_json()["files"] == []
+
+
+def test_json_answers_never_carry_markup_characters(client: FlaskClient) -> None:
+    raw = client.get("/api/v1/search", query_string={"q": "<b>'&"}).get_data(as_text=True)
+    assert "<" not in raw and "'" not in raw and "&" not in raw
+    assert "\\u003cb\\u003e\\u0027\\u0026" in raw
+    assert client.get("/api/v1/search", query_string={"q": "<b>'&"}).get_json()["q"] == "<b>'&"

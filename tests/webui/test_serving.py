@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,8 +18,14 @@ import pytest
 from click.testing import CliRunner
 
 from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.backends import open_writers
+from bookkeeping.bootstrap import initialise
 from bookkeeping.cli import main
+from bookkeeping.engines import create_engine
 from bookkeeping.errors import ConfigError
+from bookkeeping.generator import generate_reports
+from bookkeeping.scratch import scratch_database
+from tests.webui.conftest import SEED
 from webui import create_app
 from webui.tokens import user_for_token
 
@@ -73,6 +80,32 @@ def test_bk_web_serve_serves_the_browser(server_env: dict[str, str]) -> None:
     with _running(command, server_env):
         status, body = _fetch(f"http://127.0.0.1:{port}/browse")
         assert status == 200 and "LHCb" in body
+
+
+@pytest.fixture
+def catalogue_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A database filled through the catalogue writer only (the warehouse stays empty)."""
+    with scratch_database("sqlite", None) as database:
+        engine = create_engine(database.url)
+        initialise(engine, root_password="root-pw")  # the catalogue writer writes as root
+        open_writers(engine, "catalogue")["catalogue"].record_batch(
+            list(generate_reports(40, seed=SEED))
+        )
+        engine.dispose()
+        yield {**os.environ, "BK_DATABASE_URL": database.url, "BK_DATA_DIR": str(tmp_path)}
+
+
+def test_bk_web_serve_serves_the_catalogue_backend(catalogue_env: dict[str, str]) -> None:
+    port = _free_port()
+    command = [str(BIN / "bk"), "web", "serve", "--port", str(port), "--backend", "catalogue"]
+    with _running(command, catalogue_env):
+        _fetch(f"http://127.0.0.1:{port}/browse")  # waits until it is up
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/browse", timeout=30) as r:
+            assert r.headers["X-Bookkeeping-Backend"] == "catalogue"
+            data = json.loads(r.read())
+    # The pages come from the catalogue: the warehouse of this database has no file.
+    assert data["totals"]["files"] > 0
+    assert [item["value"] for item in data["values"]] == ["LHCb", "MC"]
 
 
 def test_gunicorn_serves_the_app_factory(server_env: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from webui.errors import WebError, not_found
 from webui.pages import Pages, Param
 from webui.params import PATH_LEVELS, PathSelection
 from webui.plain import plain
+from webui.sites import page_sites, site_summary
 from webui.state import reader
 
 pages = Pages("browse")
@@ -47,7 +48,7 @@ def _totals(values: list[dict[str, Any]]) -> dict[str, int]:
 
 
 @pages.page("/browse", "browse.html", "One level of the bookkeeping path, with counts",
-            PATH_PARAMS)  # fmt: skip
+            PATH_PARAMS, response="Browse")  # fmt: skip
 def browse() -> dict[str, Any]:
     selection = params.dataset_path(request.args)
     if selection.complete:
@@ -118,8 +119,9 @@ def paging() -> dict[str, Any]:
     }
 
 
-@pages.page("/dataset", "dataset.html", "A dataset: a page of its files, totals, locations",
-            PATH_PARAMS + PAGING_PARAMS)  # fmt: skip
+@pages.page("/dataset", "dataset.html",
+            "A dataset: a page of its files, totals, locations, sites",
+            PATH_PARAMS + PAGING_PARAMS, response="Dataset")  # fmt: skip
 def dataset() -> dict[str, Any]:
     selection = complete_selection()
     paged = paging()
@@ -138,8 +140,12 @@ def dataset() -> dict[str, Any]:
         raise not_found(f"page {page} is past the last page ({pages_total})", pages=pages_total)
     files = plain(result.files)
     locations = _locations([item["lfn"] for item in files], selection.path.file_type or "")
+    limit = current_app.config["SITE_SUMMARY_MAX_FILES"]
+    summary, known = site_summary(selection.path, result.total_files, limit)
+    sites = page_sites([item["file_id"] for item in files], known)
     for item in files:
         item["location"] = locations.get(item["lfn"])
+        item["sites"] = sites[item["file_id"]]
     productions = plain(reader().level_values(Level.PRODUCTION, selection.path))
     return {
         "path": selection.query(),
@@ -153,4 +159,5 @@ def dataset() -> dict[str, Any]:
         "paging": {**paged, "pages": pages_total},
         "files": files,
         "productions": productions,
+        "site_summary": summary,
     }

@@ -12,6 +12,7 @@ from flask import current_app, request
 
 from webui import params
 from webui.catalogue_access import catalogue_session, current_user, logged_in
+from webui.catalogue_rights import rights
 from webui.errors import bad_parameter
 from webui.pages import Pages, Param
 from webui.plain import plain
@@ -81,8 +82,13 @@ def _user() -> dict[str, Any]:
     return {"name": current_user(), "logged_in": logged_in()}
 
 
+# Every catalogue page answers 401 for an unknown token (or a removed user) and 403 for a
+# path the user may not read.
+ACCESS_ERRORS = (401, 403)
+
+
 @pages.page("/", "catalogue/directory.html", "A catalogue directory: tree, attributes, entries",
-            (PATH, PAGE))  # fmt: skip
+            (PATH, PAGE), response="CatalogueDirectory", errors=ACCESS_ERRORS)  # fmt: skip
 def directory() -> dict[str, Any]:
     path = _path()
     page, per_page = _page()
@@ -92,6 +98,7 @@ def directory() -> dict[str, Any]:
         subdirectories = _subdirectories(session, path)
         rows, more = _window(session.getattr(_entry_pattern(path), names), page, per_page)
         tree = _tree(session, path)
+        may = rights(session, path)
     entries = [
         {"name": name, "path": path.rstrip("/") + "/" + name, "values": plain(values)}
         for name, values in rows
@@ -100,6 +107,7 @@ def directory() -> dict[str, Any]:
         "path": path,
         "parents": _parents(path),
         "user": _user(),
+        "rights": may.as_data(),
         "tree": tree,
         "subdirectories": subdirectories,
         "attributes": [{"name": name, "type": type_} for name, type_ in attributes],
@@ -109,7 +117,8 @@ def directory() -> dict[str, Any]:
 
 
 @pages.page("/entry", "catalogue/entry.html", "One catalogue entry and its attributes",
-            (Param("path", "Absolute path of the entry", required=True),))  # fmt: skip
+            (Param("path", "Absolute path of the entry", required=True),),
+            response="CatalogueEntry", errors=ACCESS_ERRORS)  # fmt: skip
 def entry() -> dict[str, Any]:
     path = _path()
     directory_path, _, name = path.rpartition("/")
@@ -120,6 +129,7 @@ def entry() -> dict[str, Any]:
         attributes = session.listattr(directory_path)
         names = [attribute for attribute, _type in attributes]
         rows = list(session.getattr(path, names))
+        may = rights(session, directory_path, name)
     values = plain(rows[0][1]) if rows else []
     return {
         "path": path,
@@ -127,6 +137,7 @@ def entry() -> dict[str, Any]:
         "name": name,
         "parents": _parents(directory_path),
         "user": _user(),
+        "rights": may.as_data(),
         "attributes": [
             {"name": attribute, "type": type_, "value": value}
             for (attribute, type_), value in zip(attributes, values, strict=True)
@@ -148,7 +159,7 @@ def _split_items(text: str) -> list[str]:
 
 @pages.page("/query", "catalogue/query.html",
             "Run an AMGA query (selectattr items and a condition) as the logged-in user",
-            QUERY_PARAMS)  # fmt: skip
+            QUERY_PARAMS, response="CatalogueQuery", errors=ACCESS_ERRORS)  # fmt: skip
 def query() -> dict[str, Any]:
     from bookkeeping.amga_adapter.query import QueryError
 

@@ -1,5 +1,6 @@
-"""The catalogue's forms: log in, log out, edit an entry, add an entry. All POSTs carry the
-CSRF token; the engine decides whether the user may make the change."""
+"""The catalogue's forms: log in, log out, edit, add and delete an entry (the schema's
+forms are in ``catalogue_schema``). All POSTs carry the CSRF token; the engine decides
+whether the user may make the change, and a refused change changes nothing."""
 
 from __future__ import annotations
 
@@ -62,15 +63,36 @@ def _form_values(names: list[str]) -> dict[str, object]:
     return values
 
 
-def _require_login() -> None:
+def require_login() -> None:
     if not logged_in():
         raise WebError(401, "log in to change the catalogue")
+
+
+def form_name(field: str, kind: str) -> str:
+    """A name from the form (``kind``: entry, directory or attribute), stripped and checked
+    by the engine's rules before it becomes part of a path."""
+    from bookkeeping.amga_adapter import paths
+
+    name = (params.text(request.form, field) or "").strip()
+    if not name:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise WebError(422, f"{article} {kind} name is needed", field=field)
+    if kind == "attribute":
+        return paths.check_attribute_name(name)
+    return paths.check_name(kind, name)
+
+
+def form_directory(field: str = "directory") -> str:
+    directory = params.text(request.form, field) or ""
+    if not directory.startswith("/"):
+        raise WebError(422, "an absolute directory path is needed", field=field)
+    return directory
 
 
 @blueprint.post("/entry/edit")
 def edit_entry() -> Response:
     check_csrf()
-    _require_login()
+    require_login()
     path = params.text(request.form, "path") or ""
     directory = path.rpartition("/")[0] or "/"
     with catalogue_session() as catalogue:
@@ -83,11 +105,9 @@ def edit_entry() -> Response:
 @blueprint.post("/entry/add")
 def add_entry() -> Response:
     check_csrf()
-    _require_login()
-    directory = params.text(request.form, "directory") or "/"
-    name = (params.text(request.form, "name") or "").strip()
-    if not name or "/" in name:
-        raise WebError(422, "an entry name is needed, without '/'", name=name)
+    require_login()
+    directory = form_directory()
+    name = form_name("name", "entry")
     path = directory.rstrip("/") + "/" + name
     with catalogue_session() as catalogue:
         names = [attribute for attribute, _type in catalogue.listattr(directory)]
@@ -95,3 +115,21 @@ def add_entry() -> Response:
         catalogue.addentry(path, values)
     flash(f"Added {path}.")
     return redirect(url_for("catalogue.entry", path=path))
+
+
+@blueprint.post("/entry/delete")
+def delete_entry() -> Response:
+    from bookkeeping.amga_adapter.paths import require_single
+
+    check_csrf()
+    require_login()
+    path = params.text(request.form, "path") or ""
+    if not path.startswith("/") or path.endswith("/"):
+        raise WebError(422, "the absolute path of one entry is needed", field="path")
+    if request.form.get("confirm") != "yes":
+        raise WebError(422, "tick the box to confirm the deletion", field="confirm")
+    directory = path.rpartition("/")[0] or "/"
+    with catalogue_session() as catalogue:
+        catalogue.rm(require_single(path))  # a pattern would remove every writable match
+    flash(f"Deleted {path}.")
+    return redirect(url_for("catalogue.directory", path=directory))

@@ -16,6 +16,7 @@ import pandas as pd
 from flask import Blueprint, Response, stream_with_context
 
 from bookkeeping.interface import FileRecord
+from webui.errors import not_found
 from webui.params import PathSelection
 from webui.plain import plain
 from webui.state import reader
@@ -62,7 +63,7 @@ def _csv(selection: PathSelection) -> Iterator[str]:
             index=False, header=header, lineterminator="\n"
         )
         header = False
-    if header:  # no file: still a header line
+    if header:  # emptied since the check above: still a header line
         yield ",".join(FileRecord.__dataclass_fields__) + "\n"
 
 
@@ -95,6 +96,10 @@ _WRITERS = {"lfns.txt": _lfns, "files.csv": _csv, "files.json": _json, "files.py
 @blueprint.get("/<any('lfns.txt','files.csv','files.json','files.py'):suffix>")
 def download(suffix: str) -> Response:
     selection = complete_selection()
+    # Answered before the first byte, as /dataset answers it: an empty 200 would look like
+    # a dataset without files to a script that fetches the list.
+    if reader().files(selection.path, limit=1).total_files == 0:
+        raise not_found("no files in this dataset", path=selection.query())
     mimetype, _description = FORMATS[suffix]
     body = stream_with_context(_WRITERS[suffix](selection))
     response = Response(body, mimetype=mimetype)

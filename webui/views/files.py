@@ -23,7 +23,7 @@ FILE_ID = Param("file_id", "The file's id", "integer", required=True, where="pat
 
 
 @pages.page("/file/<int:file_id>", "file.html", "One file with everything known about it",
-            (FILE_ID,))  # fmt: skip
+            (FILE_ID,), response="FilePage")  # fmt: skip
 def file(file_id: int) -> dict[str, Any]:
     bookkeeping = reader()
     record = bookkeeping.file_by_id(file_id)
@@ -66,7 +66,8 @@ def interpret(query: str) -> list[dict[str, Any]]:
 
 @pages.page("/search", "search.html", "Files by LFN (substring), GUID, production or run",
             (Param("q", "lfn:, guid:, production: or run: followed by a value; or a bare "
-                        "number (production or run), GUID or part of an LFN"),))  # fmt: skip
+                        "number (production or run), GUID or part of an LFN"),),
+            response="Search")  # fmt: skip
 def search() -> dict[str, Any]:
     query = (params.text(request.args, "q") or "").strip()
     if not query:
