@@ -138,7 +138,7 @@ class StatementConnection:
 
     def close(self) -> None:
         for cursor in self._cursors:
-            if not cursor.connection.closed:
+            if not cursor.closed:
                 cursor.close()
         self._cursors.clear()
 

@@ -136,3 +136,23 @@ def bound(node: exp.Expression | None, params: Sequence[object], clause: str) ->
     if isinstance(value, float | bool) or number < 0:
         raise ProgrammingError(f"{clause} needs a non-negative integer, got {value!r}")
     return number
+
+
+# Collations that order text by code point (UTF-8 bytes compare in code point order), as
+# the catalogue and Python always do. The warehouse orders by one of these on PostgreSQL and
+# MariaDB, so that every back-end sorts alike.
+BINARY_COLLATIONS = frozenset({"binary", "c", "posix", "utf8mb4_bin", "utf8_bin"})
+
+
+def binary_collation(node: exp.Collate) -> exp.Expression:
+    """The ordered expression of ``x COLLATE <binary collation>``; other collations would
+    order differently and are refused."""
+    reject_unknown_args(node, {"this", "expression"}, "COLLATE")
+    collation = node.expression
+    name = collation.name if isinstance(collation, exp.Identifier | exp.Var) else None
+    if name is None or name.lower() not in BINARY_COLLATIONS:
+        raise NotSupportedError(
+            f"COLLATE {collation.sql()}: only binary (code point) collations are supported "
+            f"({', '.join(sorted(BINARY_COLLATIONS))})"
+        )
+    return node.this

@@ -9,14 +9,26 @@ NotSupportedError.
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError
+from bookkeeping.jdbc_compat.kinds import (
+    REAL,
+    STRING,
+    KindOf,
+    as_text,
+    bare_column,
+    constant_value,
+    is_constant,
+    refuse_unconverted,
+    shown,
+)
 from bookkeeping.jdbc_compat.literals import Untranslatable, quote_string, render_literal
-from bookkeeping.jdbc_compat.parsing import PARAMETER_INDEX
+from bookkeeping.jdbc_compat.parsing import parameter
 from bookkeeping.jdbc_compat.scope import ResolvedColumn, check_args, unsupported
 
 _NUMBER = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?")
@@ -45,16 +57,13 @@ AGGREGATES: dict[type[exp.Expression], str] = {
 CASE_FUNCTIONS: dict[type[exp.Expression], str] = {exp.Lower: "lower", exp.Upper: "upper"}
 
 
-def parameter(node: exp.Placeholder, params: Sequence[object]) -> object:
-    return params[node.meta[PARAMETER_INDEX]]
-
-
 class QueryLanguageWriter:
     def __init__(
         self, resolve: Callable[[exp.Column], ResolvedColumn], params: Sequence[object]
     ) -> None:
         self.resolve = resolve
         self.params = params
+        self.kind = KindOf(resolve, params)
 
     def write(self, node: exp.Expression) -> str:
         if isinstance(node, exp.AggFunc):
@@ -84,7 +93,18 @@ class QueryLanguageWriter:
         if isinstance(node, exp.Not):
             return f"(not {self.write(node.this)})"
         if type(node) in COMPARISONS:
-            return f"({self.write(node.left)} {COMPARISONS[type(node)]} {self.write(node.right)})"
+            left, right = (
+                self._compared(node.left, node.right),
+                self._compared(node.right, node.left),
+            )
+            return f"({left} {COMPARISONS[type(node)]} {right})"
+        if isinstance(node, exp.Div) and REAL not in {
+            self.kind.operand(node.left),
+            self.kind.operand(node.right),
+        }:
+            # SQL (SQLite's dialect, which we parse) divides two integers as integers; the
+            # query language always divides as reals: Python computes it.
+            raise Untranslatable("integer division")
         if type(node) in ARITHMETIC:
             return f"({self.write(node.left)} {ARITHMETIC[type(node)]} {self.write(node.right)})"
         if isinstance(node, exp.Neg):
@@ -96,11 +116,25 @@ class QueryLanguageWriter:
             return f"({self.write(node.this)} {operator} {self._like_pattern(node.expression)})"
         if isinstance(node, exp.Between):
             value = self.write(node.this)
-            low, high = self.write(node.args["low"]), self.write(node.args["high"])
+            low = self._compared(node.args["low"], node.this)
+            high = self._compared(node.args["high"], node.this)
             return f"({value} >= {low} and {value} <= {high})"
         if type(node) in CASE_FUNCTIONS:
             return f"{CASE_FUNCTIONS[type(node)]}({self.write(node.this)})"
         raise unsupported(node)
+
+    def _compared(self, node: exp.Expression, other: exp.Expression) -> str:
+        """One side of a comparison. A number constant meeting text is sent as the text the
+        catalogue would make of it: the query language reads ``-1`` as a negation, which it
+        then refuses to compare with text, where SQL compares "-1"."""
+        if is_constant(node):
+            value = constant_value(node, self.params)
+            kind = self.kind(other)
+            if bare_column(other) is None:
+                refuse_unconverted(value, kind, shown(node.parent or node))
+            elif kind == STRING and isinstance(value, int | float | decimal.Decimal):
+                return quote_string(as_text(value))
+        return self.write(node)
 
     def _literal(self, node: exp.Literal) -> str:
         if node.is_string:
@@ -164,5 +198,5 @@ class QueryLanguageWriter:
     def _in(self, node: exp.In) -> str:
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
             raise NotSupportedError(f"IN with a subquery is not supported: {node.sql()}")
-        items = ", ".join(self.write(item) for item in node.expressions)
+        items = ", ".join(self._compared(item, node.this) for item in node.expressions)
         return f"({self.write(node.this)} in ({items}))"

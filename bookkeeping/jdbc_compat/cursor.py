@@ -130,15 +130,22 @@ class Cursor:
         self._check_open()
 
     def close(self) -> None:
-        self._check_connection()
+        """Close; closing again is an operation on a closed cursor (PEP 249: an Error), as
+        it is for a connection."""
+        self._check_open()
         self._reset()
         self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """Closed, or its connection is (a common extension: psycopg's ``closed``)."""
+        return self._closed or self.connection.closed
 
     def __enter__(self) -> Cursor:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if not self._closed and not self.connection.closed:
+        if not self.closed:
             self.close()
 
     def _reset(self) -> None:

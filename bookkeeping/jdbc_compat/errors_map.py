@@ -19,6 +19,9 @@ _BY_CODE: dict[int, type[dbapi.Error]] = {
     17: dbapi.OperationalError,  # DirectoryNotEmpty
     20: dbapi.ProgrammingError,  # PermissionDenied (as PostgreSQL drivers report it)
     21: dbapi.OperationalError,  # AuthenticationFailed
+    # NoSuchUser: the driver manages no users, so it meets one only when logging in, a
+    # failed login like a wrong password (as psycopg and PyMySQL report a bad role).
+    22: dbapi.OperationalError,
     30: dbapi.DataError,  # TypeMismatch
     31: dbapi.ProgrammingError,  # InvalidName
     32: dbapi.ProgrammingError,  # InvalidType

@@ -1,11 +1,16 @@
 """Python evaluation of SQL expressions over fetched rows, for what the query language
-cannot say (IS [NOT] NULL, comparisons with NULL, GROUP BY). SQL's three-valued logic holds:
-``None`` is UNKNOWN. A literal compared with a column is first converted to the column's
-type, as the catalogue's query compiler does."""
+cannot say (IS [NOT] NULL, comparisons with NULL, integer division, GROUP BY). SQL's
+three-valued logic holds: ``None`` is UNKNOWN.
+
+Operands are typed as the catalogue's query compiler types them (``kinds.py``): a constant
+compared with a column takes the column's type, text compared with a number, arithmetic on
+text and LOWER of a number are ProgrammingErrors, known before any row is read. Values whose
+kind is only known at run time (CASE, COALESCE, a view's values) are checked when they meet:
+a mismatch is a ProgrammingError naming the construct, never a Python TypeError.
+"""
 
 from __future__ import annotations
 
-import datetime
 import decimal
 import operator
 import re
@@ -14,8 +19,21 @@ from typing import Any
 
 from sqlglot import exp
 
-from bookkeeping.jdbc_compat.conditions import ARITHMETIC, COMPARISONS, parameter
-from bookkeeping.jdbc_compat.exceptions import DataError, NotSupportedError
+from bookkeeping.jdbc_compat.conditions import ARITHMETIC, COMPARISONS
+from bookkeeping.jdbc_compat.exceptions import DataError, NotSupportedError, ProgrammingError
+from bookkeeping.jdbc_compat.kinds import (
+    STRING,
+    UNKNOWN,
+    KindOf,
+    as_number,
+    bare_column,
+    coerce,
+    constant_value,
+    family,
+    is_constant,
+    refuse_unconverted,
+    shown,
+)
 from bookkeeping.jdbc_compat.scope import ResolvedColumn, check_args, unsupported
 from bookkeeping.jdbc_compat.types import base_type
 
@@ -32,29 +50,17 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def coerce(value: Any, type_code: str) -> Any:
-    """Convert a literal to a column's catalogue type (strings from SQL text, mostly)."""
-    if value is None:
-        return None
-    kind = base_type(type_code)
-    try:
-        if kind in {"int", "integer", "bigint", "smallint"}:
-            return int(value) if not isinstance(value, bool) else int(value)
-        if kind in {"float", "double"}:
-            return float(value)
-        if kind in {"numeric", "decimal"}:
-            return decimal.Decimal(str(value))
-        if kind == "timestamp" and isinstance(value, str):
-            return datetime.datetime.fromisoformat(value)
-        if kind == "date" and isinstance(value, str):
-            return datetime.date.fromisoformat(value)
-        if kind == "time" and isinstance(value, str):
-            return datetime.time.fromisoformat(value)
-    except (ValueError, decimal.InvalidOperation) as exc:
-        raise DataError(f"value {value!r} is not a valid {type_code}") from exc
-    if kind in {"varchar", "varchar2", "char", "text", "entry"} and not isinstance(value, str):
-        return str(value)
-    return value
+def comparable(a: Any, b: Any) -> tuple[Any, Any]:
+    """SQL compares a double with a decimal as doubles; Python compares them exactly."""
+    if isinstance(a, float) and isinstance(b, decimal.Decimal):
+        return a, float(b)
+    if isinstance(a, decimal.Decimal) and isinstance(b, float):
+        return float(a), b
+    return a, b
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float | decimal.Decimal)  # a condition's bool is 0 or 1
 
 
 def _to_integer(value: Any) -> int:
@@ -113,6 +119,7 @@ class PythonCompiler:
         self.resolve = resolve
         self.slot = slot
         self.params = params
+        self.kind = KindOf(resolve, params)
         # Inside a grouped expression (COALESCE(SUM(x), 0)): how an aggregate is read.
         self.aggregate = aggregate
         # How an EXISTS subquery is tested (a semi-join the statement reads first); None
@@ -130,8 +137,8 @@ class PythonCompiler:
         if isinstance(node, exp.Column):
             index = self.slot(self.resolve(node))
             return lambda row: row[index]
-        if isinstance(node, exp.Literal | exp.Placeholder | exp.Null | exp.Boolean):
-            value = self._constant(node)
+        if is_constant(node) or isinstance(node, exp.Null | exp.Boolean):
+            value = constant_value(node, self.params)
             return lambda row: value
         if isinstance(node, exp.Paren):
             return self.compile(node.this)
@@ -143,10 +150,10 @@ class PythonCompiler:
             inner = self.compile(node.this)
             return lambda row: None if (v := inner(row)) is None else not v
         if type(node) in COMPARISONS:
-            return self._comparison(COMPARISONS[type(node)], node.left, node.right)
+            return self._comparison(COMPARISONS[type(node)], node.left, node.right, node)
         if isinstance(node, exp.Between):
-            low = self._comparison(">=", node.this, node.args["low"])
-            high = self._comparison("<=", node.this, node.args["high"])
+            low = self._comparison(">=", node.this, node.args["low"], node)
+            high = self._comparison("<=", node.this, node.args["high"], node)
             return lambda row: _and([low(row), high(row)])
         if isinstance(node, exp.In):
             return self._in(node)
@@ -174,12 +181,10 @@ class PythonCompiler:
         if type(node) in ARITHMETIC:
             return self._arithmetic(ARITHMETIC[type(node)], node)
         if isinstance(node, exp.Neg):
-            inner = self.compile(node.this)
+            inner = self._number(node.this, node)
             return lambda row: None if (v := inner(row)) is None else -v
         if isinstance(node, exp.Lower | exp.Upper):
-            inner = self.compile(node.this)
-            method = str.lower if isinstance(node, exp.Lower) else str.upper
-            return lambda row: None if (v := inner(row)) is None else method(v)
+            return self._case_function(node)
         if isinstance(node, exp.Cast):
             return self._cast(node)
         if isinstance(node, exp.Coalesce):
@@ -212,7 +217,7 @@ class PythonCompiler:
                 return None
             try:
                 return convert(value)
-            except (ValueError, decimal.InvalidOperation) as exc:
+            except (ValueError, TypeError, ArithmeticError) as exc:
                 raise DataError(f"cannot CAST {value!r} to {node.args['to'].sql()}") from exc
 
         return evaluate
@@ -237,44 +242,63 @@ class PythonCompiler:
 
         return evaluate
 
-    def _constant(self, node: exp.Expression) -> Any:
-        if isinstance(node, exp.Placeholder):
-            return parameter(node, self.params)
-        if isinstance(node, exp.Null):
-            return None
-        if isinstance(node, exp.Boolean):
-            return bool(node.this)
-        assert isinstance(node, exp.Literal)
-        if node.is_string:
-            return node.this
-        text = node.this
-        return int(text) if text.isdigit() else decimal.Decimal(text)
-
-    def _typed_pair(self, left: exp.Expression, right: exp.Expression) -> tuple[Evaluator, ...]:
-        """Both sides; a constant facing a column takes the column's type."""
+    def _typed_pair(
+        self, left: exp.Expression, right: exp.Expression, context: exp.Expression
+    ) -> tuple[Evaluator, Evaluator]:
+        """Both sides of a comparison: a constant meeting a column takes its type, as in the
+        catalogue; one of the other kind meeting anything else is refused
+        (``refuse_unconverted``); two expressions must be of comparable kinds."""
+        constants = [is_constant(side) for side in (left, right)]
+        if not any(constants):
+            self.check_comparable(left, right, context)
+            return self.compile(left), self.compile(right)
         compiled = []
-        for this, other in ((left, right), (right, left)):
-            if isinstance(other, exp.Column) and isinstance(this, exp.Literal | exp.Placeholder):
-                value = coerce(self._constant(this), self.resolve(other).type_code)
-                compiled.append(lambda row, value=value: value)
-            else:
+        for this, other, constant in ((left, right, constants[0]), (right, left, constants[1])):
+            if not constant:
                 compiled.append(self.compile(this))
-        return tuple(compiled)
+                continue
+            value = constant_value(this, self.params)
+            column = bare_column(other)
+            if column is not None:
+                value = coerce(value, self.resolve(column).type_code, shown(context))
+            else:
+                refuse_unconverted(value, self.kind(other), shown(context))
+            compiled.append(lambda row, value=value: value)
+        return compiled[0], compiled[1]
 
-    def _comparison(self, op: str, left: exp.Expression, right: exp.Expression) -> Evaluator:
-        first, second = self._typed_pair(left, right)
+    def check_comparable(
+        self, left: exp.Expression, right: exp.Expression, context: exp.Expression
+    ) -> None:
+        """ProgrammingError when text, numbers and dates meet (as in the catalogue)."""
+        kinds = {family(self.kind(left)), family(self.kind(right))} - {UNKNOWN}
+        if len(kinds) > 1:
+            first, second = sorted(kinds)
+            raise ProgrammingError(f"cannot compare a {first} with a {second}: {shown(context)}")
+
+    def _comparison(
+        self, op: str, left: exp.Expression, right: exp.Expression, context: exp.Expression
+    ) -> Evaluator:
+        first, second = self._typed_pair(left, right, context)
         compare = _COMPARE[op]
 
         def evaluate(row: Row) -> bool | None:
             a, b = first(row), second(row)
-            return None if a is None or b is None else compare(a, b)
+            if a is None or b is None:
+                return None
+            try:
+                return compare(*comparable(a, b))
+            except TypeError:
+                raise ProgrammingError(
+                    f"cannot compare {type(a).__name__} {a!r} with {type(b).__name__} {b!r}: "
+                    f"{shown(context)}"
+                ) from None
 
         return evaluate
 
     def _in(self, node: exp.In) -> Evaluator:
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
             raise NotSupportedError(f"IN with a subquery is not supported: {node.sql()}")
-        tests = [self._comparison("=", node.this, item) for item in node.expressions]
+        tests = [self._comparison("=", node.this, item, node) for item in node.expressions]
         return lambda row: _or([test(row) for test in tests])
 
     def _like(self, node: exp.Like, escape: str | None = None) -> Evaluator:
@@ -290,26 +314,74 @@ class PythonCompiler:
 
         return evaluate
 
+    def _number(self, node: exp.Expression, context: exp.Expression) -> Evaluator:
+        """An operand of arithmetic: a number. A text constant there is read as a number (as
+        the catalogue reads a string literal); text or a date is a ProgrammingError."""
+        if is_constant(node):
+            value = constant_value(node, self.params)
+            number = None if value is None else as_number(value, shown(context))
+            return lambda row: number
+        kind = family(self.kind(node))
+        if kind not in {"number", UNKNOWN}:
+            raise ProgrammingError(f"arithmetic needs numbers, not a {kind}: {shown(context)}")
+        inner = self.compile(node)
+
+        def evaluate(row: Row) -> Any:
+            value = inner(row)
+            if value is not None and not is_number(value):
+                raise ProgrammingError(
+                    f"arithmetic needs numbers, not {type(value).__name__} {value!r}: "
+                    f"{shown(context)}"
+                )
+            return value
+
+        return evaluate
+
+    def _case_function(self, node: exp.Lower | exp.Upper) -> Evaluator:
+        name = "LOWER" if isinstance(node, exp.Lower) else "UPPER"
+        kind = family(self.kind(node.this))
+        if kind not in {STRING, UNKNOWN}:
+            raise ProgrammingError(f"{name} needs a string, not a {kind}: {shown(node)}")
+        inner = self.compile(node.this)
+        method = str.lower if isinstance(node, exp.Lower) else str.upper
+
+        def evaluate(row: Row) -> str | None:
+            value = inner(row)
+            if value is None:
+                return None
+            if not isinstance(value, str):
+                raise ProgrammingError(
+                    f"{name} needs a string, not {type(value).__name__} {value!r}: {shown(node)}"
+                )
+            return method(value)
+
+        return evaluate
+
     def _arithmetic(self, op: str, node: exp.Expression) -> Evaluator:
-        left, right = self.compile(node.left), self.compile(node.right)
+        left, right = self._number(node.left, node), self._number(node.right, node)
 
         def evaluate(row: Row) -> Any:
             a, b = left(row), right(row)
             if a is None or b is None:
                 return None
+            a, b = comparable(a, b)  # a double meeting a decimal: doubles, as in SQL
             if op == "+":
                 return a + b
             if op == "-":
                 return a - b
             if op == "*":
                 return a * b
-            if isinstance(a, int) and isinstance(b, int):
-                raise NotSupportedError(
-                    "integer division computed outside the database (its result differs "
-                    "between back-ends)"
-                )
             if b == 0:
-                raise DataError("division by zero")
+                return None  # SQLite's x / 0, and the catalogue's
+            if isinstance(a, int) and isinstance(b, int):
+                return integer_division(a, b)
             return a / b
 
         return evaluate
+
+
+def integer_division(a: int, b: int) -> int:
+    """SQL's integer division (SQLite's, PostgreSQL's): the quotient truncated toward zero
+    (Python's ``//`` floors, so -7 // 2 is -4 where SQL gives -3)."""
+    quotient = abs(a) // abs(b)
+    return quotient if (a < 0) == (b < 0) else -quotient

@@ -216,6 +216,7 @@ def _step(
         right_column = _restrictable(sides, scope)
         if right_column is not None:
             restrict.append((len(left_keys), right_column))
+        compiler.check_comparable(sides[0], sides[1], term)  # a hash join would not match
         left_keys.append(compiler.compile(sides[0]))
         right_keys.append(compiler.compile(sides[1]))
     condition = compiler.compile(exp.and_(*others)) if others else None

@@ -8,7 +8,7 @@ import datetime
 import decimal
 import math
 
-from bookkeeping.jdbc_compat.exceptions import NotSupportedError
+from bookkeeping.jdbc_compat.exceptions import DataError, NotSupportedError
 
 
 class Untranslatable(Exception):
@@ -44,5 +44,15 @@ def render_literal(value: object) -> str:
 
 def quote_string(text: str) -> str:
     """A double-quoted string token: backslash and double quote are backslash-escaped."""
+    refuse_nul(text)
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+def refuse_nul(text: str) -> None:
+    """The catalogue stores no NUL character (PostgreSQL cannot) and its query language
+    refuses one: a DataError, as for the value the catalogue refuses to store."""
+    if "\x00" in text:
+        raise DataError(
+            "text holding a NUL character: the catalogue can neither store nor query it"
+        )

@@ -7,6 +7,7 @@ stacked statements are refused before anything runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -55,6 +56,11 @@ def _parse(sql: str) -> tuple[exp.Expression, int]:
     for index, node in enumerate(placeholders):
         node.meta[PARAMETER_INDEX] = index
     return statement, len(placeholders)
+
+
+def parameter(node: exp.Placeholder, params: Sequence[object]) -> object:
+    """The value bound to a ``?``."""
+    return params[node.meta[PARAMETER_INDEX]]
 
 
 def parse_statement(sql: str) -> tuple[exp.Expression, int]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cmp_to_key
 from typing import Any
 
-from bookkeeping.jdbc_compat.evaluate import Evaluator, Row
+from bookkeeping.jdbc_compat.evaluate import Evaluator, Row, is_number
+from bookkeeping.jdbc_compat.exceptions import ProgrammingError
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,19 @@ class Aggregate:
             return len(values)
         if not values:
             return None
-        if self.function == "min":
-            return min(values)
-        if self.function == "max":
-            return max(values)
+        if self.function in {"min", "max"}:
+            try:
+                return min(values) if self.function == "min" else max(values)
+            except TypeError:
+                raise ProgrammingError(
+                    f"{self.function.upper()} over values of different types: {_types_of(values)}"
+                ) from None
+        if not all(is_number(v) for v in values):
+            raise ProgrammingError(
+                f"{self.function.upper()} needs numbers, got {_types_of(values)}"
+            )
+        if any(isinstance(v, float) for v in values):
+            values = [float(v) for v in values]  # a double meeting a decimal: doubles
         total = sum(values)
         if self.function == "sum":
             return total
@@ -119,9 +129,18 @@ class Pipeline:
             if a is None or b is None:
                 a_first = (a is None) == key.nulls_first
                 return -1 if a_first else 1
-            result = -1 if a < b else 1
+            try:
+                result = -1 if a < b else 1
+            except TypeError:
+                raise ProgrammingError(
+                    f"ORDER BY: cannot order {type(a).__name__} {a!r} and {type(b).__name__} {b!r}"
+                ) from None
             return -result if key.descending else result
         return 0
+
+
+def _types_of(values: list[Any]) -> str:
+    return " and ".join(sorted({type(v).__name__ for v in values}))
 
 
 def _unique(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:

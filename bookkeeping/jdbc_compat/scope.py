@@ -53,8 +53,9 @@ _NODE_ARGS: dict[type[exp.Expression], frozenset[str]] = {
     exp.In: frozenset({"this", "expressions", "query", "unnest", "field"}),  # refused in _in
     exp.Like: frozenset({"this", "expression", "negate"}),
     exp.Between: frozenset({"this", "low", "high"}),
-    # SQLite's dialect marks its division as typed (int/int is int) and safe (x/0 is NULL):
-    # the catalogue's division follows the back-end, as documented.
+    # SQLite's dialect marks its division as typed (int / int is an integer, truncated
+    # toward zero) and safe (x / 0 is NULL). The catalogue always divides as reals (NULL for
+    # x / 0), so a division of two integers is computed in Python (conditions.py).
     exp.Div: frozenset({"this", "expression", "typed", "safe"}),
     exp.Cast: frozenset({"this", "to", "_type"}),
     exp.Coalesce: frozenset({"this", "expressions"}),

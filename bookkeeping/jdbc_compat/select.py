@@ -10,6 +10,7 @@ from typing import Any
 from sqlglot import exp
 
 from bookkeeping.jdbc_compat.clauses import (
+    binary_collation,
     bound,
     conjuncts_of,
     from_scope,
@@ -19,6 +20,7 @@ from bookkeeping.jdbc_compat.clauses import (
 from bookkeeping.jdbc_compat.conditions import AGGREGATES, QueryLanguageWriter
 from bookkeeping.jdbc_compat.evaluate import Evaluator, PythonCompiler
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingError
+from bookkeeping.jdbc_compat.kinds import UNKNOWN, family, shown
 from bookkeeping.jdbc_compat.literals import Untranslatable
 from bookkeeping.jdbc_compat.pipeline import Aggregate, Composite, Pipeline, SortKey
 from bookkeeping.jdbc_compat.pivot import rewrite_views
@@ -101,11 +103,17 @@ def _order_terms(node: exp.Select) -> list[exp.Expression]:
     if order is None:
         return []
     reject_unknown_args(order, {"expressions"}, "ORDER BY")
+    terms = []
     for ordered in order.expressions:
         if not isinstance(ordered, exp.Ordered):
             raise unsupported(ordered, "ORDER BY")
         reject_unknown_args(ordered, {"this", "desc", "nulls_first"}, "ORDER BY")
-    return list(order.expressions)
+        if isinstance(ordered.this, exp.Collate):
+            # The parsed statement is shared (cached): the term is copied, not changed.
+            ordered = ordered.copy()
+            ordered.set("this", binary_collation(ordered.this))
+        terms.append(ordered)
+    return terms
 
 
 def _aggregate_call(expression: exp.Expression) -> tuple[str, exp.Expression | None, bool] | None:
@@ -399,12 +407,12 @@ def expression_type(expression: exp.Expression, scope: Scope) -> str | None:
             base_type(expression_type(side, scope) or "")
             for side in (expression.left, expression.right)
         }
-        if isinstance(expression, exp.Div) or not kinds <= _INTEGERS:
-            # Back-ends disagree on int/int and on decimal arithmetic; a double holds both.
+        if not kinds <= _INTEGERS:
+            # Back-ends disagree on decimal arithmetic; a double holds every answer.
             return (
                 "double" if kinds <= _INTEGERS | {"float", "double", "numeric", "decimal"} else None
             )
-        return "bigint"
+        return "bigint"  # int / int too: SQL's integer division (computed in Python)
     return None
 
 
@@ -412,7 +420,16 @@ def _aggregate(
     call: tuple[str, exp.Expression | None, bool], compiler: PythonCompiler
 ) -> Aggregate:
     function, argument, distinct = call
-    return Aggregate(function, None if argument is None else compiler.compile(argument), distinct)
+    if argument is None:
+        return Aggregate(function, None, distinct)
+    if function in {"sum", "avg"}:
+        kind = family(compiler.kind(argument))
+        if kind not in {"number", UNKNOWN}:
+            # As the catalogue refuses it: SQL would add text read as numbers.
+            raise ProgrammingError(
+                f"{function.upper()} needs numbers, not a {kind}: {shown(argument)}"
+            )
+    return Aggregate(function, compiler.compile(argument), distinct)
 
 
 def _composite(expression: exp.Expression, compiler: PythonCompiler) -> Composite:

@@ -9,6 +9,7 @@ from sqlglot import exp
 from bookkeeping.jdbc_compat.ddl import translate_create, translate_drop
 from bookkeeping.jdbc_compat.dml import translate_delete, translate_insert, translate_update
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingError
+from bookkeeping.jdbc_compat.kinds import shown
 from bookkeeping.jdbc_compat.parsing import parse_statement
 from bookkeeping.jdbc_compat.plans import Plan
 from bookkeeping.jdbc_compat.schema import CatalogueSchema, views_of
@@ -23,6 +24,7 @@ def translate(sql: str, params: Sequence[object], schema: CatalogueSchema) -> Pl
         raise ProgrammingError("parameters must be a sequence (qmark paramstyle)")
     if len(params) != count:
         raise ProgrammingError(f"the statement has {count} parameters, {len(params)} were given")
+    _refuse_subqueries(statement)
     if isinstance(statement, exp.Select):
         return translate_select(statement, schema, params)
     _refuse_view_targets(statement, schema)
@@ -46,3 +48,16 @@ def _refuse_view_targets(statement: exp.Expression, schema: CatalogueSchema) -> 
         return
     for table in statement.find_all(exp.Table):
         refuse_write(views, table.name, statement.key.upper())
+
+
+def _refuse_subqueries(statement: exp.Expression) -> None:
+    """A parenthesised SELECT anywhere but ``EXISTS (...)`` (which sqlglot does not wrap)."""
+    for node in statement.find_all(exp.Subquery):
+        parent = node.parent
+        if isinstance(parent, exp.From | exp.Join):
+            what = "a subquery in FROM (derived table)"
+        elif isinstance(parent, exp.In):
+            what = "IN with a subquery"
+        else:
+            what = "a scalar subquery"
+        raise NotSupportedError(f"{what} is not supported: {shown(node)}")

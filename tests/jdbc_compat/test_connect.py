@@ -35,6 +35,10 @@ def test_connect_with_a_database_url_owns_its_engine(tmp_path: Path) -> None:
     again.close()
     with pytest.raises(driver.OperationalError):
         driver.connect(url, password="wrong")
+    # A user the catalogue does not know is a failed login too, trusted or not.
+    for password in (None, "pw"):
+        with pytest.raises(driver.OperationalError, match="nobody"):
+            driver.connect(url, user="nobody", password=password)
 
 
 def test_tables_live_under_the_base_directory(catalogue: Catalogue) -> None:
@@ -83,6 +87,18 @@ def test_amga_wrong_password_is_an_operational_error(
             connection.cursor().execute("CREATE TABLE t (a INT)")
     finally:
         connection.close()
+
+
+def test_amga_unknown_user_is_an_operational_error(
+    _catalogue_database: _Fixture, catalogue: Catalogue
+) -> None:
+    port = _catalogue_database.server.server.port
+    with pytest.raises(driver.OperationalError):
+        connection = driver.connect(f"amga://nobody:pw@127.0.0.1:{port}/")
+        try:
+            connection.cursor().execute("CREATE TABLE t (a INT)")
+        finally:
+            connection.close()
 
 
 def test_connect_refuses_what_is_not_a_dsn() -> None:

@@ -126,13 +126,72 @@ def test_close(connect: Connect) -> None:
         connection.close()
 
 
-def test_closed_cursor_raises(connect: Connect) -> None:
-    cursor = connect().cursor()
+# Every method of a cursor, with arguments that would work on an open one.
+CURSOR_CALLS = [
+    ("execute", lambda c: c.execute(f"SELECT name FROM {BOOZE}")),
+    ("executemany", lambda c: c.executemany(f"INSERT INTO {BOOZE} VALUES (?)", [("a",)])),
+    ("fetchone", lambda c: c.fetchone()),
+    ("fetchmany", lambda c: c.fetchmany(2)),
+    ("fetchall", lambda c: c.fetchall()),
+    ("next", lambda c: next(c)),
+    ("setinputsizes", lambda c: c.setinputsizes((25,))),
+    ("setoutputsize", lambda c: c.setoutputsize(1000, 0)),
+    ("close", lambda c: c.close()),
+]
+
+
+@pytest.mark.parametrize(("method", "call"), CURSOR_CALLS, ids=[m for m, _ in CURSOR_CALLS])
+def test_every_cursor_method_of_a_closed_cursor_raises(
+    connect: Connect, method: str, call: object
+) -> None:
+    connection = connect()
+    cursor = connection.cursor()
+    populate(cursor)
+    connection.commit()
+    cursor.execute(f"SELECT name FROM {BOOZE}")  # a result left open: closed with the cursor
     cursor.close()
-    with pytest.raises(driver.InterfaceError):
-        cursor.execute(f"SELECT name FROM {BOOZE}")
-    with pytest.raises(driver.InterfaceError):
-        cursor.fetchone()
+    with pytest.raises(driver.InterfaceError, match="cursor is closed"):
+        call(cursor)  # type: ignore[operator]
+    other = connection.cursor()  # the connection still works
+    other.execute(f"SELECT COUNT(*) FROM {BOOZE}")
+    assert other.fetchone() == (len(SAMPLES),)
+
+
+@pytest.mark.parametrize(("method", "call"), CURSOR_CALLS, ids=[m for m, _ in CURSOR_CALLS])
+def test_every_cursor_method_after_its_connection_closed_raises(
+    connect: Connect, method: str, call: object
+) -> None:
+    connection = connect()
+    cursor = connection.cursor()
+    populate(cursor)
+    cursor.execute(f"SELECT name FROM {BOOZE}")
+    connection.close()
+    with pytest.raises(driver.InterfaceError, match="connection is closed"):
+        call(cursor)  # type: ignore[operator]
+
+
+CONNECTION_CALLS = [
+    ("cursor", lambda c: c.cursor()),
+    ("commit", lambda c: c.commit()),
+    ("rollback", lambda c: c.rollback()),
+    ("close", lambda c: c.close()),
+]
+
+
+@pytest.mark.parametrize(("method", "call"), CONNECTION_CALLS, ids=[m for m, _ in CONNECTION_CALLS])
+def test_every_connection_method_of_a_closed_connection_raises(
+    connect: Connect, method: str, call: object
+) -> None:
+    connection = connect()
+    cursor = connection.cursor()
+    make_booze(cursor)
+    cursor.execute(f"INSERT INTO {BOOZE} VALUES ('Redback')")  # uncommitted: rolled back
+    connection.close()
+    with pytest.raises(driver.InterfaceError, match="connection is closed"):
+        call(connection)  # type: ignore[operator]
+    check = connect().cursor()
+    check.execute(f"SELECT COUNT(*) FROM {BOOZE}")
+    assert check.fetchone() == (0,)
 
 
 def test_execute_with_literals_and_parameters(connect: Connect) -> None:
@@ -239,6 +298,21 @@ def test_none_inserts_and_reads_null(connect: Connect) -> None:
     assert cursor.fetchall() == [(None,)]
     cursor.execute(f"SELECT name FROM {BOOZE} WHERE strength IS NULL")
     assert cursor.fetchall() == [("x",)]
+
+
+def test_null_literal_inserts_and_reads_null(connect: Connect) -> None:
+    cursor = connect().cursor()
+    cursor.execute(f"CREATE TABLE {BOOZE} (name VARCHAR(20), strength INT)")
+    cursor.execute(f"INSERT INTO {BOOZE} VALUES (NULL, NULL)")
+    cursor.execute(f"INSERT INTO {BOOZE} (name, strength) VALUES ('x', NULL), (NULL, 5)")
+    assert cursor.rowcount in (-1, 2)
+    cursor.execute(f"SELECT name, strength FROM {BOOZE}")
+    expected = [(None, None), ("x", None), (None, 5)]
+    assert sorted(cursor.fetchall(), key=repr) == sorted(expected, key=repr)
+    cursor.execute(f"SELECT COUNT(*), COUNT(name), COUNT(strength) FROM {BOOZE}")
+    assert cursor.fetchone() == (3, 1, 1)
+    cursor.execute(f"SELECT strength FROM {BOOZE} WHERE name IS NULL ORDER BY strength")
+    assert cursor.fetchall() == [(None,), (5,)]
 
 
 def test_typed_values_round_trip(connect: Connect) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from bookkeeping import jdbc_compat as driver
 from tests.jdbc_compat.conftest import Connect
-from tests.jdbc_compat.test_statement_parsing import HOSTILE
+from tests.jdbc_compat.test_statement_parsing import HOSTILE, WITH_NUL
 
 
 @pytest.fixture
@@ -60,6 +60,23 @@ def test_hostile_values_are_stored_and_matched_verbatim(people: driver.Connectio
         cursor.execute("DELETE FROM people WHERE name = ?", (value + value,))
         assert cursor.rowcount == 1, value
         assert names(people) == ["ann", "bob"], value
+
+
+def test_nul_characters_are_a_data_error_and_change_nothing(people: driver.Connection) -> None:
+    cursor = people.cursor()
+    statements = [
+        ("SELECT name FROM people WHERE name = ?", lambda v: (v,)),
+        ("SELECT name FROM people WHERE name = ? OR age IS NULL", lambda v: (v,)),
+        ("INSERT INTO people VALUES (?, 1)", lambda v: (v,)),
+        ("UPDATE people SET name = ? WHERE name = 'ann'", lambda v: (v,)),
+        ("DELETE FROM people WHERE name = ?", lambda v: (v,)),
+    ]
+    for value in WITH_NUL:
+        for sql, params in statements:
+            with pytest.raises(driver.DataError, match="NUL"):
+                cursor.execute(sql, params(value))
+            people.rollback()
+    assert names(people) == ["ann", "bob"]
 
 
 def test_hostile_table_and_column_names_are_unknown_names(people: driver.Connection) -> None:

@@ -121,6 +121,20 @@ QUERIES: list[tuple[str, tuple[Any, ...]]] = [
         (),
     ),
     ("SELECT name, size FROM files ORDER BY size DESC, name LIMIT -1 OFFSET 2", ()),
+    # Fractions meeting integer columns, in Python (the OR with IS NULL): never rounded.
+    ("SELECT name FROM files WHERE (size = 100.5 OR q IS NULL)", ()),
+    ("SELECT name FROM files WHERE (job_id >= 1.5 OR q IS NULL)", ()),
+    ("SELECT name FROM files WHERE (job_id IN (1.5, 3) OR q IS NULL)", ()),
+    ("SELECT name FROM files WHERE (job_id < ? OR q IS NULL)", (1.5,)),
+    ("SELECT name FROM files WHERE (job_id = ? OR q IS NULL)", ("2.0",)),
+    ("SELECT name FROM files WHERE (q BETWEEN 0.25 AND ? OR size IS NULL)", (1.5,)),
+    ("SELECT config FROM jobs WHERE version IN (?, 2008) OR prio IS NULL", (2009,)),
+    # Integer division truncates toward zero; x / 0 is NULL.
+    ("SELECT name, size / 3, size / 2.0, -size / 7, q / 2 FROM files", ()),
+    ("SELECT name, size / 0, q / 0 FROM files", ()),
+    ("SELECT name FROM files WHERE size / 3 > 100", ()),
+    ("SELECT job_id, SUM(size) / 2, COUNT(*) / 2 FROM files GROUP BY job_id", ()),
+    ("SELECT name FROM files ORDER BY size / 100, name", ()),
     # EXISTS: a semi-join, correlated or not, negated, beside a LEFT JOIN.
     (
         "SELECT j.config FROM jobs j WHERE EXISTS "
@@ -207,6 +221,71 @@ def test_update_and_delete_change_the_rows_sqlite_changes(
     _assert_same_tables(reference, cursor)
 
 
+def test_update_and_delete_with_a_python_where_change_the_rows_sqlite_changes(
+    pair: tuple[sqlite3.Connection, driver.Connection],
+) -> None:
+    """A WHERE the query language cannot say (IS NULL) is Python's: a fraction meeting an
+    integer column must not be rounded there (it once changed the rows of job_id = 1)."""
+    reference, connection = pair
+    cursor = connection.cursor()
+    changes = [
+        ("UPDATE files SET name = 'half' WHERE (size = 100.5 OR q IS NULL)", ()),
+        ("UPDATE files SET q = 9.5 WHERE (job_id >= 2.5 OR name IS NULL)", ()),
+        ("UPDATE jobs SET version = 'low' WHERE (prio < ? OR config IS NULL)", (1.5,)),
+        ("UPDATE files SET size = size / 3 WHERE size / 3 > 100", ()),
+        ("DELETE FROM files WHERE (job_id IN (1.5, 9) OR size IS NULL)", ()),
+        ("DELETE FROM jobs WHERE (prio <= ? OR version IS NULL)", (1.5,)),
+    ]
+    for sql, params in changes:
+        expected_count = reference.execute(sql, params).rowcount
+        cursor.execute(sql, params)
+        assert cursor.rowcount == expected_count, sql
+        _assert_same_tables(reference, cursor)
+
+
+@pytest.mark.parametrize(
+    ("in_catalogue", "in_python", "message"),
+    [
+        (
+            "SELECT name + name FROM files",
+            "SELECT name + name FROM files WHERE q IS NULL OR q IS NOT NULL",
+            "arithmetic needs numbers, not a string",
+        ),
+        (
+            "SELECT -name FROM files",
+            "SELECT -name FROM files WHERE q IS NULL OR q IS NOT NULL",
+            "arithmetic needs numbers, not a string",
+        ),
+        (
+            "SELECT LOWER(size) FROM files",
+            "SELECT LOWER(size) FROM files WHERE q IS NULL OR q IS NOT NULL",
+            "needs a string, not a number",
+        ),
+        (
+            "SELECT name FROM files WHERE name > size",
+            "SELECT name FROM files WHERE (name > size OR q IS NULL)",
+            "cannot compare a number with a string",
+        ),
+        (
+            "SELECT name FROM files WHERE size = 'big'",
+            "SELECT name FROM files WHERE (size = 'big' OR q IS NULL)",
+            "'big' is not a number",
+        ),
+    ],
+)
+def test_type_errors_are_the_same_in_the_catalogue_and_in_python(
+    connect: Connect, in_catalogue: str, in_python: str, message: str
+) -> None:
+    connection = connect()
+    cursor = connection.cursor()
+    cursor.execute(SCHEMA[1])
+    cursor.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)", FILES)
+    for sql in (in_catalogue, in_python):
+        with pytest.raises(driver.ProgrammingError, match=message):
+            cursor.execute(sql)
+            cursor.fetchall()
+
+
 def test_set_null(pair: tuple[sqlite3.Connection, driver.Connection]) -> None:
     reference, connection = pair
     cursor = connection.cursor()
@@ -278,3 +357,26 @@ def test_comparing_text_with_a_number_is_a_programming_error(catalogue: Catalogu
         assert isinstance(raised.value, driver.ProgrammingError | driver.DataError)
     finally:
         connection.close()
+
+
+def test_text_compares_by_code_point_with_trailing_blanks_too(
+    pair: tuple[sqlite3.Connection, driver.Connection], request: pytest.FixtureRequest
+) -> None:
+    if request.node.callspec.params.get("_catalogue_database") == "mariadb":
+        # Outside jdbc_compat: the catalogue compares and orders text with MariaDB's
+        # utf8mb4_bin, a PAD SPACE collation ('a' = 'a ', 'a\t' < 'a'); a NO PAD binary
+        # collation would give code point order. Strict: it fails once that is fixed.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="utf8mb4_bin pads spaces"))
+    reference, connection = pair
+    cursor = connection.cursor()
+    values = [("a",), ("a ",), ("a\t",), ("b",)]
+    for database in (reference, connection):
+        database.cursor().execute("CREATE TABLE blanks (s VARCHAR(5))")
+        database.cursor().executemany("INSERT INTO blanks VALUES (?)", values)
+    for sql in (
+        "SELECT s FROM blanks WHERE s = 'a'",
+        "SELECT s FROM blanks WHERE s > 'a' ORDER BY s",
+        "SELECT s FROM blanks ORDER BY s DESC",
+    ):
+        cursor.execute(sql)
+        assert cursor.fetchall() == reference.execute(sql).fetchall(), sql

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bookkeeping.amga_adapter.query import parse_condition
-from bookkeeping.jdbc_compat import NotSupportedError, ProgrammingError
+from bookkeeping.jdbc_compat import DataError, NotSupportedError, ProgrammingError
 from bookkeeping.jdbc_compat.parsing import parse_statement
 from bookkeeping.jdbc_compat.plans import SelectRows
 from bookkeeping.jdbc_compat.translate import translate
@@ -23,7 +23,12 @@ HOSTILE = [
     "tab\tand \\n not a newline",
     "é ü 日本",
     ") or (1=1",
+    "line\nbreak\n",
+    "carriage\rreturn\r\n",
+    "\r\n",
 ]
+# The catalogue stores no NUL character (PostgreSQL cannot) and its query language has none.
+WITH_NUL = ["nul\x00byte", "\x00", "\x00\n\r"]
 
 
 @pytest.mark.parametrize(
@@ -121,6 +126,18 @@ def test_a_negative_limit_means_no_limit_as_in_sqlite() -> None:
 def test_binary_parameters_are_not_supported() -> None:
     with pytest.raises(NotSupportedError, match="binary"):
         translate("SELECT JOB_ID FROM jobs WHERE CONFIGNAME = ?", (b"x",), BOOKKEEPING)
+
+
+@pytest.mark.parametrize("value", WITH_NUL)
+def test_a_nul_character_is_a_data_error_in_the_catalogue_and_in_python(value: str) -> None:
+    for sql in (
+        "SELECT JOB_ID FROM jobs WHERE CONFIGNAME = ?",
+        "SELECT JOB_ID FROM jobs WHERE CONFIGNAME = ? OR CONFIGNAME IS NULL",
+    ):
+        with pytest.raises(DataError, match="NUL"):
+            translate(sql, (value,), BOOKKEEPING)
+    with pytest.raises(DataError, match="NUL"):
+        translate("SELECT JOB_ID FROM jobs WHERE CONFIGNAME LIKE 'a\x00%'", (), BOOKKEEPING)
 
 
 @pytest.mark.parametrize("value", HOSTILE)

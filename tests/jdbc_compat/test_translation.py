@@ -73,6 +73,17 @@ def test_ambiguous_unqualified_column_is_a_programming_error() -> None:
         ("SELECT * FROM jobs FULL OUTER JOIN files ON jobs.JOB_ID = files.JOB_ID", "FULL"),
         ("SELECT JOB_ID FROM jobs GROUP BY JOB_ID HAVING COUNT(*) > 1", "HAVING"),
         ("SELECT JOB_ID FROM jobs WHERE JOB_ID IN (SELECT JOB_ID FROM files)", "subquery"),
+        (
+            "SELECT JOB_ID FROM jobs WHERE JOB_ID = (SELECT MAX(JOB_ID) FROM files)",
+            "a scalar subquery is not supported: \\(SELECT MAX",
+        ),
+        ("SELECT (SELECT MAX(JOB_ID) FROM files) FROM jobs", "a scalar subquery"),
+        ("UPDATE jobs SET JOB_ID = (SELECT MAX(JOB_ID) FROM files)", "a scalar subquery"),
+        ("DELETE FROM jobs WHERE JOB_ID > (SELECT 1 FROM files)", "a scalar subquery"),
+        ("SELECT JOB_ID FROM (SELECT JOB_ID FROM jobs)", "subquery in FROM"),
+        ("SELECT CONFIGNAME FROM jobs ORDER BY CONFIGNAME COLLATE NOCASE", "COLLATE NOCASE"),
+        ("SELECT JOB_ID FROM jobs WHERE JOB_ID / 2 = '1'", "no column"),
+        ("SELECT JOB_ID FROM jobs WHERE LOWER(CONFIGNAME) = 5 OR JOB_ID IS NULL", "no column"),
         ("SELECT SUBSTR(CONFIGNAME, 1, 2) FROM jobs", "SUBSTRING"),
         ("SELECT CAST(JOB_ID AS BLOB) FROM jobs", "no catalogue attribute type"),
         ("WITH x AS (SELECT 1) SELECT * FROM jobs", "WITH"),
@@ -380,3 +391,26 @@ def test_like_escape_with_a_constant_pattern_is_the_query_languages_like() -> No
     )
     assert plan.query.condition == r'(/files:FILENAME like "%a\\_b\\\\c\\%%")'
     assert plan.pipeline is None
+
+
+def test_integer_division_is_computed_in_python_and_real_division_in_the_catalogue() -> None:
+    plan = select("SELECT JOB_ID / 2 FROM jobs WHERE JOB_ID / ? > 0", 2)
+    assert plan.pipeline is not None and plan.query.condition == ""
+    assert plan.columns[0].type_code == "bigint"
+    plan = select("SELECT JOB_ID / 2.0, Size / ? FROM files WHERE JOB_ID / 0.5 > 1", 2.0)
+    assert plan.pipeline is None
+    assert plan.query.items == ("(/files:JOB_ID / 2.0)", "(/files:Size / 2.0)")
+    assert plan.query.condition == "((/files:JOB_ID / 0.5) > 1)"
+    assert plan.columns[0].type_code == "double"
+
+
+def test_a_binary_collation_orders_as_the_catalogue_does() -> None:
+    for collation in ('"C"', "utf8mb4_bin", "BINARY", '"POSIX"'):
+        plan = select(f"SELECT CONFIGNAME FROM jobs ORDER BY CONFIGNAME COLLATE {collation} DESC")
+        assert plan.query.condition == "order by /jobs:CONFIGNAME desc"
+
+
+def test_a_number_meeting_a_text_column_is_sent_as_its_text() -> None:
+    # The query language reads -1 as a negation, which it would not compare with text.
+    plan = select("SELECT JOB_ID FROM jobs WHERE CONFIGNAME IN (?, 2.0, -1)", -0.5)
+    assert plan.query.condition == '(/jobs:CONFIGNAME in ("-0.5", "2.0", "-1"))'
