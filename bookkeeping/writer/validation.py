@@ -90,6 +90,8 @@ def check_report(report: JobReport) -> list[Problem]:
             fail(("EventType", index, "Primary"), "longer than 255 characters")
         if len(spec.decay) > 255:
             fail(("EventType", index, "Decay"), "longer than 255 characters")
+        _check_no_nul(fail, ("EventType", index, "Primary"), spec.primary)
+        _check_no_nul(fail, ("EventType", index, "Decay"), spec.decay)
     inputs: set[str] = set()
     for index, lfn in enumerate(report.input_files):
         _check_lfn(fail, ("InputFile", index, "Name"), lfn)
@@ -123,6 +125,14 @@ def _check_text(fail: _Fail, path: Path, value: str, limit: int) -> None:
         fail(path, "must not be empty")
     if len(value) > limit:
         fail(path, f"longer than {limit} characters")
+    _check_no_nul(fail, path, value)
+
+
+def _check_no_nul(fail: _Fail, path: Path, value: str) -> None:
+    # PostgreSQL cannot store a NUL in text; refusing it everywhere keeps the back-ends alike
+    # (a report recorded on SQLite must not be refused by PostgreSQL).
+    if "\x00" in value:
+        fail(path, "contains a NUL character")
 
 
 def _check_lfn(fail: _Fail, path: Path, lfn: str) -> None:
@@ -145,6 +155,7 @@ def _check_parameters(
             fail((*prefix, name), "is given twice")
         if len(value) > VALUE_LENGTH:
             fail((*prefix, name), f"value longer than {VALUE_LENGTH} characters")
+        _check_no_nul(fail, (*prefix, name), value)
         names.add(name)
 
 
@@ -200,6 +211,8 @@ def _check_replica(fail: _Fail, where: Path, replica: ReplicaSpec) -> None:
         fail((*where, "Status"), f"{replica.status!r} is not one of {', '.join(REPLICA_STATUSES)}")
     if len(replica.pfn) > PFN_LENGTH:
         fail((*where, "Name"), f"longer than {PFN_LENGTH} characters")
+    _check_no_nul(fail, (*where, "Area"), replica.area)
+    _check_no_nul(fail, (*where, "Name"), replica.pfn)
 
 
 def validate_report(report: JobReport, locate: Callable[[Path], str] = describe_path) -> None:

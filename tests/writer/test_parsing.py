@@ -105,6 +105,19 @@ def test_json_semantic_problem_points_into_parameters() -> None:
         parse_json(json.dumps(document), "r.json")
 
 
+def test_nul_characters_are_refused_by_name_on_every_back_end_alike() -> None:
+    """PostgreSQL cannot store a NUL in text, so no back-end may take one."""
+    document = report_to_dict(SAMPLE)
+    document["ConfigName"] = "LHCb\x00"
+    job_parameter = "Host"  # a free-form parameter
+    document["TypedParameters"][job_parameter] = "a\x00b"
+    with pytest.raises(ValidationError) as caught:
+        parse_json(json.dumps(document), "r.json")
+    message = str(caught.value)
+    assert "ConfigName: contains a NUL character" in message
+    assert f"{job_parameter}: contains a NUL character" in message
+
+
 def test_json_syntax_error_names_line_and_column() -> None:
     with pytest.raises(ValidationError, match="r.json: line 2 column 1: not valid JSON"):
         parse_json('{"ConfigName":\n', "r.json")
