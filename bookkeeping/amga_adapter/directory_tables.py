@@ -6,7 +6,9 @@ still quoted by the dialect's identifier preparer. Adding a column must be safe 
 connections add the same one at once: PostgreSQL and MariaDB have ``ADD COLUMN IF NOT
 EXISTS``; SQLite serialises writers, and a duplicate column there is recognised by
 inspecting the table afterwards. Indexes are ``CREATE INDEX IF NOT EXISTS`` / ``DROP INDEX
-IF EXISTS`` where the database has them (not Oracle's CREATE).
+IF EXISTS`` where the database has them; Oracle before 23ai has neither, so it gets plain
+``CREATE INDEX`` / ``DROP INDEX`` (the engine drops only indexes its rows say exist, and a
+refused CREATE is checked against the index's existence).
 
 An index key sorts as the query language orders (``query/constructs.py``): NULL lowest,
 strings by code point. PostgreSQL's key is ``a<id> COLLATE "C" NULLS FIRST`` (``DESC NULLS
@@ -25,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateColumn, CreateIndex, DropIndex
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from bookkeeping.amga_adapter.directory_info import (
@@ -131,8 +133,21 @@ def create_index_ddl(
     return CreateIndex(_index(directory_id, index_id, keys), if_not_exists=True)
 
 
+class _DropIndexIfExists(DropIndex):
+    """``DROP INDEX IF EXISTS``, except on Oracle (see the module docstring)."""
+
+    inherit_cache = False  # DDL only, never cached
+
+
+@compiles(_DropIndexIfExists, "oracle")
+def _compile_oracle_drop_index(
+    element: _DropIndexIfExists, compiler: DDLCompiler, **kw: Any
+) -> str:
+    return compiler.process(DropIndex(element.element), **kw)
+
+
 def drop_index_ddl(directory_id: int, index_id: int) -> sa.schema.ExecutableDDLElement:
-    return DropIndex(_index(directory_id, index_id, ()), if_exists=True)
+    return _DropIndexIfExists(_index(directory_id, index_id, ()), if_exists=True)
 
 
 def create_index(

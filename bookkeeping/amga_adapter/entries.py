@@ -176,8 +176,12 @@ class EntryOps(AttributeOps):
         checked against the attribute's type and bound as parameters, ``IN_CHUNK`` per
         statement; the read right and entry read filter apply as for ``selectattr``.
         """
+        if isinstance(values, str | bytes):
+            raise TypeError("values must be a collection of key values, not a string")
+        if isinstance(attributes, str):
+            raise TypeError("attributes must be a sequence of attribute names, not a string")
         target = self._abs(directory)
-        wanted = list(dict.fromkeys(values))
+        wanted = list(values)
         names = [key, *attributes]
 
         def read(connection: sa.Connection) -> list[tuple[object, ...]]:
@@ -186,7 +190,9 @@ class EntryOps(AttributeOps):
             info, found = self._attributes(connection, info, names)
             table = info.table
             coerce = found[0].type.coerce
-            keys = [coerce(key, value) for value in wanted]
+            # Duplicates go after coercion: 5 and "5" are one key, which two chunks must
+            # not both return.
+            keys = list(dict.fromkeys(coerce(key, value) for value in wanted))
             query = sa.select(*(table.c[a.column] for a in found)).where(
                 table.c[found[0].column].in_(sa.bindparam("wanted", expanding=True))
             )

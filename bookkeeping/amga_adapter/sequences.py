@@ -43,13 +43,30 @@ def _check_count(path: str, count: object) -> int:
     return count
 
 
-def _is_overflow(exc: sa.exc.DBAPIError) -> bool:
-    """Integer overflow, as each back-end reports it: PostgreSQL a DataError, MariaDB error
-    1690 (an OperationalError to PyMySQL), Oracle ORA-01426."""
-    if isinstance(exc, sa.exc.DataError):
-        return True
-    args = getattr(exc.orig, "args", ())
-    return (bool(args) and args[0] == 1690) or "ORA-01426" in str(exc.orig)
+# Integer overflow, by each back-end's error code: PostgreSQL's SQLSTATE 22003
+# (numeric_value_out_of_range), MariaDB's error 1690 (ER_DATA_OUT_OF_RANGE), Oracle's
+# ORA-01426 (numeric overflow). SQLite overflows to REAL silently (see sequences_next).
+_OVERFLOW_CODES: dict[str, object] = {"postgresql": "22003", "mariadb": 1690, "oracle": 1426}
+
+
+def error_code(backend: str, exc: sa.exc.DBAPIError) -> object:
+    """The database's own code for a driver error: psycopg's SQLSTATE on PostgreSQL,
+    PyMySQL's error number (its first argument) on MariaDB, oracledb's ORA number
+    (``args[0].code``) on Oracle; None when there is none."""
+    orig = exc.orig
+    if backend == "postgresql":
+        return getattr(orig, "sqlstate", None)
+    args = getattr(orig, "args", ())
+    first = args[0] if args else None
+    if backend == "mariadb":
+        return first if isinstance(first, int) else None
+    if backend == "oracle":
+        return getattr(first, "code", None)
+    return None
+
+
+def is_overflow(backend: str, exc: sa.exc.DBAPIError) -> bool:
+    return backend in _OVERFLOW_CODES and error_code(backend, exc) == _OVERFLOW_CODES[backend]
 
 
 class SequenceOps(SessionCore):
@@ -121,7 +138,7 @@ class SequenceOps(SessionCore):
                     else:
                         row = None
                 except sa.exc.DBAPIError as exc:
-                    if _is_overflow(exc):
+                    if is_overflow(self.catalogue.backend, exc):
                         raise overflow from None
                     raise
                 if row is None:

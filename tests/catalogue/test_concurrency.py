@@ -5,7 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
+from bookkeeping.amga_adapter import system_tables
 from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.directory_info import table_name
+from bookkeeping.engines import create_engine
 
 THREADS = 4
 
@@ -80,3 +85,58 @@ def test_concurrent_createdir_of_one_path_has_exactly_one_winner(
     assert len(winners) == 1
     assert list(root.dir("/")) == [("/race", "collection")]
     root.addentry("/race/e", {})  # the winner's table exists and is the directory's
+
+
+ROUNDS = 4
+TYPES = ["int", None, "varchar(12)", "date", "double", "text"]
+
+
+def test_two_catalogues_ensuring_overlapping_attributes_at_once(
+    engine: sa.Engine, root: CatalogueSession
+) -> None:
+    """Two Catalogue objects (two engines, two schema caches: two processes, as far as the
+    engine can tell) call ensure_attributes on one directory at once, with overlapping sets:
+    every call succeeds, each attribute is created once, with one column, and both see all."""
+    root.createdir("/p")
+    url = engine.url.render_as_string(hide_password=False)
+    engines = [create_engine(url) for _ in range(2)]
+    try:
+        catalogues = [Catalogue(e) for e in engines]
+        for round_ in range(ROUNDS):
+            names = [f"R{round_}_{k}" for k in range(THREADS + 2)]
+            added: dict[int, list[str]] = {}
+
+            def work(number: int, names: list[str] = names, added: dict = added) -> None:  # type: ignore[type-arg]
+                session = catalogues[number % 2].session("root")
+                wanted = {n: TYPES[names.index(n)] for n in names[number : number + 3]}
+                added[number] = session.ensure_attributes("/p", wanted)
+
+            assert _in_threads(work) == []
+            created = [name for number in sorted(added) for name in added[number]]
+            assert sorted(created) == sorted(names)  # each attribute created exactly once
+        expected = [
+            (f"R{r}_{k}", "varchar(255)" if TYPES[k] is None else TYPES[k])
+            for r in range(ROUNDS)
+            for k in range(THREADS + 2)
+        ]
+        for catalogue in catalogues:
+            assert sorted(catalogue.session("root").listattr("/p")) == expected
+        columns = sa.inspect(engine).get_columns(_table_of(root, "/p"))
+        assert len(columns) == 5 + len(expected)  # the system columns and one per attribute
+        # Each catalogue writes every attribute at once, its cache notwithstanding.
+        for number, catalogue in enumerate(catalogues):
+            values = {name: "1" for name, type_ in expected if type_ != "date"}
+            catalogue.session("root").addentry(f"/p/e{number}", values)
+        assert len(list(root.dir("/p"))) == 2
+    finally:
+        for e in engines:
+            e.dispose()
+
+
+def _table_of(session: CatalogueSession, path: str) -> str:
+    directories = system_tables.directories
+    with session.catalogue.engine.connect() as connection:
+        directory_id = connection.scalar(
+            sa.select(directories.c.id).where(directories.c.path == path)
+        )
+    return table_name(directory_id)

@@ -302,7 +302,7 @@ def test_numbers_are_read_in_order_on_every_backend(
         (
             oracle.dialect(),
             "CREATE INDEX ix_catd_3_7 ON catd_3 (a12 DESC, a5, a6)",
-            "DROP INDEX IF EXISTS ix_catd_3_7",
+            "DROP INDEX ix_catd_3_7",
         ),
     ],
     ids=lambda value: getattr(value, "name", None) or "sql",

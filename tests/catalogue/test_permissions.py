@@ -1,8 +1,11 @@
 """Every operation x (owner, group member, other, anonymous, root).
 
-The directory /p belongs to alice, its group is physicists (bob is a member) with rights
-r-x, and nobody else has any right (the ACL inherited from / is revoked). So the owner and
-root may do everything, the group member may read, carol (other) and anonymous nothing.
+The directory /p belongs to alice, its group is physicists (bob is a member) and nobody else
+has any right (the ACL inherited from / is revoked). The group's rights are r-x (bob may
+read) or rwx (bob may also write). The owner and root may do everything else; only root
+changes owners; carol (other) and anonymous may do nothing. Entry rights never stand in the
+way in the matrix (every entry is rw- for its group); the tests after it are about the
+entries' own rights.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
-from bookkeeping.amga_adapter.errors import PermissionDenied
+from bookkeeping.amga_adapter.errors import NoSuchEntry, PermissionDenied
 from bookkeeping.amga_adapter.permissions import EVERYBODY
 
 Operation = Callable[[CatalogueSession], object]
@@ -23,7 +26,9 @@ READS: dict[str, Operation] = {
     "getattr": lambda s: list(s.getattr("/p/e_read", ["Size"])),
     "find": lambda s: list(s.find("/p", "Size>0")),
     "selectattr": lambda s: list(s.selectattr(["/p:FILE", "/p:Size"], "")),
+    "selectattr_union": lambda s: list(s.selectattr_union(["/p"], ["FILE", "Size"], "")),
     "select_query": lambda s: list(s.select_query(["/p:Size"], "")),
+    "select_in": lambda s: s.select_in("/p", "Size", [1, 2], ["Note"]),
     "cd": lambda s: s.cd("/p"),
     "acl_show": lambda s: s.acl_show("/p"),
     "constraint_list": lambda s: s.constraint_list("/p"),
@@ -43,32 +48,58 @@ WRITES: dict[str, Operation] = {
     "rm": lambda s: s.rm("/p/e_rm"),
     "sequence_create": lambda s: s.sequence_create("new_seq", "/p"),
     "sequence_next": lambda s: s.sequence_next("/p/seq"),
+    "sequences_next": lambda s: s.sequences_next({"/p/seq": 2, "/p/old_seq": 1}),
     "sequence_remove": lambda s: s.sequence_remove("/p/old_seq"),
-    "constraint_add": lambda s: s.constraint_add_check("/p", "Size >= 0"),
+    "constraint_add_check": lambda s: s.constraint_add_check("/p", "Size >= 0"),
+    "constraint_add_unique": lambda s: s.constraint_add_unique("/p", ["Note"]),
+    "constraint_add_reference": lambda s: s.constraint_add_reference("/p", "Size", "/p:Size"),
+    "constraint_add_not_null": lambda s: s.constraint_add_not_null("/p", "Size"),
     "constraint_drop": lambda s: s.constraint_drop("/p", s.constraint_list("/p")[0].split()[0]),
     "create_index": lambda s: s.create_index("/p", ["Note", "Size"]),
     "drop_index": lambda s: s.drop_index("/p", s.list_indexes("/p")[0].name),
 }
-OWNER_ONLY: dict[str, Operation] = {
-    "acl_grant": lambda s: s.acl_grant("/p", "group:physicists", "r"),
-    "acl_revoke": lambda s: s.acl_revoke("/p", "carol", "w"),
-    "chmod": lambda s: s.chmod("/p", "rwx", "r-x"),
-    "chgrp": lambda s: s.chgrp("/p", "physicists"),
+ROOT_ONLY: dict[str, Operation] = {
+    "chown": lambda s: s.chown("/p", "alice"),
 }
-EVERYTHING = {**READS, **WRITES, **OWNER_ONLY}
+
+
+def _owner_only(group_rights: str) -> dict[str, Operation]:
+    return {
+        "acl_grant": lambda s: s.acl_grant("/p", "group:physicists", "r"),
+        "acl_revoke": lambda s: s.acl_revoke("/p", "carol", "w"),
+        "chmod": lambda s: s.chmod("/p", "rwx", group_rights),  # leaves the rights as they are
+        "chgrp": lambda s: s.chgrp("/p", "physicists"),
+    }
+
+
+def _everything(group_rights: str) -> dict[str, Operation]:
+    return {**READS, **WRITES, **_owner_only(group_rights), **ROOT_ONLY}
+
+
+OWNER = set(READS) | set(WRITES) | set(_owner_only("r-x"))
 EXPECTED = {
-    "root": set(EVERYTHING),
-    "alice": set(EVERYTHING),  # the owner
-    "bob": set(READS),  # group member
-    "carol": set(),  # other
-    "anonymous": set(),
+    "r-x": {
+        "root": OWNER | set(ROOT_ONLY),
+        "alice": OWNER,  # the owner
+        "bob": set(READS),  # group member, group may read
+        "carol": set(),  # other
+        "anonymous": set(),
+    },
+    "rwx": {
+        "root": OWNER | set(ROOT_ONLY),
+        "alice": OWNER,
+        "bob": set(READS) | set(WRITES),  # group member, group may write
+        "carol": set(),
+        "anonymous": set(),
+    },
 }
 
 
-def _populate(root: CatalogueSession) -> None:
+def _populate(root: CatalogueSession, group_rights: str) -> None:
     root.createdir("/p")
     root.chown("/p", "alice")
     root.chgrp("/p", "physicists")
+    root.chmod("/p", "rwx", group_rights)
     root.acl_revoke("/p", EVERYBODY, "rwx")
     root.addattr("/p", "Size", "int")
     root.addattr("/p", "Note", "varchar(10)")
@@ -82,18 +113,100 @@ def _populate(root: CatalogueSession) -> None:
     root.create_index("/p", ["Size"])
 
 
-@pytest.mark.parametrize("user", list(EXPECTED))
-def test_permission_matrix(catalogue: Catalogue, root: CatalogueSession, user: str) -> None:
-    _populate(root)
+def test_the_matrix_names_every_operation_once() -> None:
+    names = [*READS, *WRITES, *_owner_only("r-x"), *ROOT_ONLY]
+    assert len(names) == len(set(names)) == len(_everything("r-x"))
+
+
+@pytest.mark.parametrize("user", ["root", "alice", "bob", "carol", "anonymous"])
+@pytest.mark.parametrize("group_rights", list(EXPECTED))
+def test_permission_matrix(
+    catalogue: Catalogue, root: CatalogueSession, group_rights: str, user: str
+) -> None:
+    """Each operation either succeeds or raises PermissionDenied (anything else fails)."""
+    _populate(root, group_rights)
     session = catalogue.session(user)
     allowed = set()
-    for name, operation in EVERYTHING.items():
+    for name, operation in _everything(group_rights).items():
         try:
             operation(session)
         except PermissionDenied:
             continue
         allowed.add(name)
-    assert allowed == EXPECTED[user]
+    assert allowed == EXPECTED[group_rights][user]
+
+
+# -- entry rights ---------------------------------------------------------------------
+# /w: alice's, group physicists with rwx, so bob has every directory right through the group;
+# alice's entries then decide: "open" rw- for the group, "readonly" r--, "hidden" ---.
+
+ENTRY_RIGHTS = {"open": "rw-", "readonly": "r--", "hidden": "---"}
+
+
+@pytest.fixture
+def entries(catalogue: Catalogue, root: CatalogueSession) -> CatalogueSession:
+    root.createdir("/w")
+    root.chown("/w", "alice")
+    root.chgrp("/w", "physicists")
+    root.chmod("/w", "rwx", "rwx")
+    root.acl_revoke("/w", EVERYBODY, "rwx")
+    root.addattr("/w", "Size", "int")
+    alice = catalogue.session("alice")
+    alice.addentries("/w", [(name, {"Size": 1}) for name in ENTRY_RIGHTS])
+    for name, rights in ENTRY_RIGHTS.items():
+        alice.chmod(f"/w/{name}", "rw-", rights)
+    return alice
+
+
+def _sizes(session: CatalogueSession) -> dict[str, object]:
+    return {name: size for name, (size,) in session.getattr("/w/*", ["Size"])}
+
+
+def test_entry_rights_stand_in_the_way_of_reading(
+    catalogue: Catalogue, entries: CatalogueSession
+) -> None:
+    bob = catalogue.session("bob")
+    readable = ["open", "readonly"]
+    assert [p for p, _ in bob.dir("/w")] == [f"/w/{n}" for n in readable]
+    assert sorted(bob.find("/w", "Size = 1")) == [f"/w/{n}" for n in readable]
+    assert sorted(bob.selectattr(["/w:FILE"], "")) == [(n,) for n in readable]
+    assert list(bob.selectattr(["count(/w:FILE)"], "")) == [(2,)]
+    assert sorted(bob.selectattr_union(["/w"], ["FILE"], "")) == [(n,) for n in readable]
+    assert list(bob.select_query(["/w:FILE"], "order by /w:FILE")) == [
+        {"/w:FILE": n} for n in readable
+    ]
+    assert bob.select_in("/w", "Size", [1], []) == [(1,), (1,)]
+    assert list(bob.getattr("/w/readonly", ["Size"])) == [("readonly", [1])]
+    with pytest.raises(PermissionDenied, match="/w/hidden"):
+        bob.getattr("/w/hidden", ["Size"])
+    with pytest.raises(NoSuchEntry):  # a missing entry is not mistaken for a hidden one
+        bob.getattr("/w/missing", ["Size"])
+    # the owner and root see all three
+    assert (
+        sorted(_sizes(entries)) == sorted(_sizes(catalogue.session("root"))) == sorted(ENTRY_RIGHTS)
+    )
+
+
+def test_entry_rights_stand_in_the_way_of_writing(
+    catalogue: Catalogue, entries: CatalogueSession
+) -> None:
+    bob = catalogue.session("bob")
+    assert bob.setattr("/w/open", {"Size": 2}) == 1
+    for name in ("readonly", "hidden"):
+        with pytest.raises(PermissionDenied, match=f"/w/{name}"):
+            bob.setattr(f"/w/{name}", {"Size": 2})
+        with pytest.raises(PermissionDenied, match=f"/w/{name}"):
+            bob.rm(f"/w/{name}")
+        assert bob.updateattr(f"/w/{name}", [("Size", "Size+10")], "") == 0
+    assert bob.setattr("/w/*", {"Size": 3}) == 1  # a pattern touches only writable entries
+    assert bob.updateattr("/w", [("Size", "Size+1")], "") == 1
+    assert bob.clearattr("/w", "Size") is None  # clears only the writable entry
+    assert _sizes(entries) == {"open": None, "readonly": 1, "hidden": 1}
+    assert bob.rm("/w/*") == 1
+    assert sorted(_sizes(entries)) == ["hidden", "readonly"]
+    # the owner is held back by nothing of that
+    assert entries.setattr("/w/*", {"Size": 9}) == 2
+    assert entries.rm("/w/hidden") == 1
 
 
 def test_queries_return_only_readable_entries(catalogue: Catalogue, root: CatalogueSession) -> None:

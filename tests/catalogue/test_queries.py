@@ -81,22 +81,73 @@ def test_unknown_directories_and_attributes_in_queries(bk: CatalogueSession) -> 
         list(bk.selectattr(["/nowhere:x"], ""))
 
 
-HOSTILE_CONDITIONS = [
-    'Group="a\'; DROP TABLE cat_users; --"',
-    "Group='x\" or 1=1 --'",
-    'Group="/* */" or Group="--"',
-    'Group="\\u0000"',
-    'Group="' + "x" * 10_000 + '"',
-    "Size=1; DELETE FROM cat_users",
-    'Group="Ünï ✓"',
+HOSTILE_VALUES = {
+    "quote": "a'; DROP TABLE cat_users; --",
+    "double": 'x" or 1=1 --',
+    "comment": "/* */",
+    "dashes": "--",
+    "backslash_u": "\\u0000",  # the six characters \u0000, not a NUL
+    "long": "x" * 10_000,
+    "unicode": "\u00dcn\u00ef \u2713 \u4e2d\u6587",
+}
+# Each hostile condition on /h, with what it must give: the names of the entries found, or
+# the error (and the 0-based position it reports).
+HOSTILE_CONDITIONS: list[tuple[str, list[str] | tuple[type[Exception], int]]] = [
+    ('Note="a\'; DROP TABLE cat_users; --"', ["quote"]),
+    ('Note="a\'; DROP TABLE cat_users; --"', ["quote"]),
+    ("Note='x\" or 1=1 --'", ["double"]),
+    (r'Note="x\" or 1=1 --"', ["double"]),  # \" is a quote inside the string
+    (r'Note="x\\" or 1=1 --"', (QuerySyntaxError, 20)),  # "x\\" ends; --" opens one
+    ('Note="/* */" or Note="--"', ["comment", "dashes"]),
+    ('Note="\\u0000"', ["backslash_u"]),
+    ('Note="a\x00b"', (QuerySyntaxError, 7)),  # a real NUL
+    ('Note="\x00" or Size>0', (QuerySyntaxError, 6)),
+    ("Size=1\x00", (QuerySyntaxError, 6)),
+    ("\x00", (QuerySyntaxError, 0)),
+    ('Note="' + "x" * 10_000 + '"', ["long"]),
+    ('Note="' + "x" * 9_999 + '"', []),
+    ("Size=1; DELETE FROM cat_users", (QuerySyntaxError, 6)),
+    ("Size=1 /* x */", (QuerySyntaxError, 8)),  # 1 / * x: the * is unexpected
+    ('Note="x" union select name from cat_users', (QuerySyntaxError, 9)),
+    ("Size = 1 -- Size", []),  # -- is minus minus: Size = 1 + Size, never true
+    ('Note="\u00dcn\u00ef \u2713 \u4e2d\u6587"', ["unicode"]),
+    ('like(Note, "%\'%")', ["quote"]),
+    (r'like(Note, "%\\\\%")', ["backslash_u"]),  # the pattern %\\%: a backslash
+    ("Note = 1=1", (QuerySyntaxError, 8)),
 ]
 
 
-def test_hostile_conditions_never_inject(bk: CatalogueSession) -> None:
-    for condition in HOSTILE_CONDITIONS:
-        try:
-            assert list(bk.find("/files", condition)) == []
-        except QuerySyntaxError:
-            pass
-    assert sorted(bk.find("/files", "")) == ["/files/f1", "/files/f2", "/files/f3"]
-    assert bk.catalogue.list_users("root")
+@pytest.fixture
+def hostile(root: CatalogueSession) -> CatalogueSession:
+    root.createdir("/h")
+    root.addattr("/h", "Note", "text")
+    root.addattr("/h", "Size", "int")
+    root.addentries("/h", [(name, {"Note": v, "Size": 0}) for name, v in HOSTILE_VALUES.items()])
+    return root
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    HOSTILE_CONDITIONS,
+    ids=[f"condition{number}" for number in range(len(HOSTILE_CONDITIONS))],
+)
+def test_hostile_conditions_never_inject(
+    hostile: CatalogueSession,
+    condition: str,
+    expected: list[str] | tuple[type[Exception], int],
+) -> None:
+    if isinstance(expected, list):
+        assert sorted(hostile.find("/h", condition)) == sorted(f"/h/{n}" for n in expected)
+        hostile.cd("/h")
+        assert sorted(hostile.selectattr(["FILE"], condition)) == sorted((n,) for n in expected)
+    else:
+        error, position = expected
+        with pytest.raises(error) as raised:
+            list(hostile.find("/h", condition))
+        assert raised.value.position == position  # type: ignore[attr-defined]
+        with pytest.raises(error):
+            hostile.updateattr("/h", [("Size", "Size+1")], condition)
+        assert {size for _, (size,) in hostile.getattr("/h/*", ["Size"])} == {0}
+    # nothing changed: every entry, every user still there
+    assert sorted(p for p, _ in hostile.dir("/h")) == sorted(f"/h/{n}" for n in HOSTILE_VALUES)
+    assert hostile.catalogue.list_users("root")

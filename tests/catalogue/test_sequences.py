@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import threading
 
+import oracledb
 import pytest
+import sqlalchemy as sa
+from oracledb import errors as oracle_errors
 
 from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
 from bookkeeping.amga_adapter.errors import InvalidValue, NoSuchSequence, SequenceExists
+from bookkeeping.amga_adapter.sequences import error_code, is_overflow
 
 
 def test_sequence_counts_from_start_by_increment(root: CatalogueSession) -> None:
@@ -129,3 +133,42 @@ def test_blocks_never_overlap_under_concurrency(
         thread.join()
     assert errors == []
     assert sorted(taken) == list(range(1, 10 * (1 + 3 + 7 + 20) + 1))
+
+
+OVERFLOWING_SQL = {
+    "postgresql": "SELECT CAST(9223372036854775807 AS BIGINT) + 1",
+    "mariadb": "SELECT CAST(9223372036854775807 AS SIGNED) + 1",
+}
+OTHER_ERROR_SQL = {
+    # a data error of another kind (SQLSTATE 22P02), and a missing table (1146)
+    "postgresql": "SELECT CAST('one' AS INTEGER)",
+    "mariadb": "SELECT * FROM no_such_table",
+}
+
+
+def test_overflow_is_recognised_by_the_database_error_code(catalogue: Catalogue) -> None:
+    backend = catalogue.backend
+    if backend not in OVERFLOWING_SQL:
+        pytest.skip("SQLite integers overflow to REAL without an error")
+    caught = []
+    for sql in (OVERFLOWING_SQL[backend], OTHER_ERROR_SQL[backend]):
+        with catalogue.engine.connect() as connection:
+            with pytest.raises(sa.exc.DBAPIError) as error:
+                connection.exec_driver_sql(sql)
+        caught.append(error.value)
+    overflow, other = caught
+    assert error_code(backend, overflow) == {"postgresql": "22003", "mariadb": 1690}[backend]
+    assert is_overflow(backend, overflow)
+    assert not is_overflow(backend, other)
+
+
+def _oracle_error(code: int, message: str) -> sa.exc.DBAPIError:
+    orig = oracledb.DatabaseError(oracle_errors._Error(message, code=code))
+    return sa.exc.DatabaseError("UPDATE cat_sequences ...", {}, orig)
+
+
+def test_oracle_overflow_is_recognised_by_its_ora_number_not_its_text() -> None:
+    assert is_overflow("oracle", _oracle_error(1426, "ORA-01426: numeric overflow"))
+    # the same text with another number, and the number on another back-end, are not
+    assert not is_overflow("oracle", _oracle_error(1722, "ORA-01426: numeric overflow"))
+    assert not is_overflow("mariadb", _oracle_error(1426, "ORA-01426: numeric overflow"))

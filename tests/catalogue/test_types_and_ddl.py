@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,9 @@ from bookkeeping.amga_adapter.directory_info import Attribute, entry_table
 from bookkeeping.amga_adapter.directory_tables import add_column_sql, drop_column_sql
 from bookkeeping.amga_adapter.errors import InvalidName, InvalidType, InvalidValue, TypeMismatch
 from bookkeeping.amga_adapter.permissions import merge, parse_rights, remove
+from bookkeeping.amga_adapter.query import compile_find
 from bookkeeping.amga_adapter.types import parse_type
+from tests.query.catalogue import TableDirectory, TableResolver, directory_table
 
 DIALECTS = [oracle.dialect(), postgresql.dialect(), mysql.dialect(), sqlite.dialect()]
 
@@ -74,30 +77,181 @@ def test_coercion_from_wire_strings() -> None:
         parse_type("text").coerce("a", "nul\x00")
 
 
+SPECS = [
+    "int",
+    "smallint",
+    "bigint",
+    "float",
+    "double",
+    "numeric(10,2)",
+    "varchar(300)",
+    "varchar2(20)",
+    "text",
+    "timestamp",
+    "date",
+    "time",
+]
+# The column type each attribute type gets, per dialect, in the order of SPECS.
+COLUMN_TYPES = {
+    "oracle": [
+        "INTEGER",
+        "SMALLINT",
+        "NUMBER(19)",
+        "FLOAT",
+        "DOUBLE PRECISION",
+        "NUMERIC(10, 2)",
+        "VARCHAR2(300 CHAR)",
+        "VARCHAR2(20 CHAR)",
+        "CLOB",
+        "TIMESTAMP",
+        "DATE",
+        "INTERVAL DAY(0) TO SECOND(6)",
+    ],
+    "postgresql": [
+        "INTEGER",
+        "SMALLINT",
+        "BIGINT",
+        "FLOAT",
+        "DOUBLE PRECISION",
+        "NUMERIC(10, 2)",
+        "VARCHAR(300)",
+        "VARCHAR(20)",
+        "TEXT",
+        "TIMESTAMP WITHOUT TIME ZONE",
+        "DATE",
+        "TIME WITHOUT TIME ZONE",
+    ],
+    "mysql": [
+        "INTEGER",
+        "SMALLINT",
+        "BIGINT",
+        "FLOAT",
+        "DOUBLE",
+        "NUMERIC(10, 2)",
+        "TEXT",  # wider than 64: TEXT on MariaDB (row size limit)
+        "VARCHAR(20)",
+        "TEXT",
+        "DATETIME",
+        "DATE",
+        "TIME",
+    ],
+    "sqlite": [
+        "INTEGER",
+        "SMALLINT",
+        "BIGINT",
+        "FLOAT",
+        "DOUBLE",
+        "FLOAT",  # numeric: REAL, returned as Decimal
+        "VARCHAR(300)",
+        "VARCHAR(20)",
+        "TEXT",
+        "DATETIME",
+        "DATE",
+        "TIME",
+    ],
+}
+SYSTEM_COLUMN_TYPES = {
+    "oracle": "VARCHAR2(255 CHAR) NOT NULL",
+    "postgresql": "VARCHAR(255) NOT NULL",
+    "mysql": "VARCHAR(255) NOT NULL",
+    "sqlite": "VARCHAR(255) NOT NULL",
+}
+
+
+def _attributes() -> list[Attribute]:
+    return [Attribute(i, f"n{i}", parse_type(spec)) for i, spec in enumerate(SPECS, start=1)]
+
+
+def _column_types(ddl: str) -> dict[str, str]:
+    """{column: type} from a CREATE TABLE (one column per line, as SQLAlchemy writes it)."""
+    columns = {}
+    for line in ddl.splitlines():
+        match = re.fullmatch(r"\s+(\w+) (.+?),?\s*", line)
+        if match and match.group(1) != "PRIMARY":
+            columns[match.group(1)] = match.group(2)
+    return columns
+
+
+def test_every_attribute_type_has_a_column_type_for_every_dialect() -> None:
+    assert set(COLUMN_TYPES) == {d.name for d in DIALECTS}
+    assert all(len(types) == len(SPECS) for types in COLUMN_TYPES.values())
+
+
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
 def test_directory_tables_compile_for_every_dialect(dialect: sa.Dialect) -> None:
-    attributes = [
-        Attribute(i, f"n{i}", parse_type(spec))
-        for i, spec in enumerate(
-            [
-                "int",
-                "bigint",
-                "double",
-                "numeric(10,2)",
-                "varchar(300)",
-                "text",
-                "timestamp",
-                "date",
-                "time",
-            ],
-            start=1,
-        )
-    ]
+    attributes = _attributes()
     ddl = str(CreateTable(entry_table(7, attributes)).compile(dialect=dialect))
-    assert "catd_7" in ddl and "a9" in ddl
-    added = add_column_sql(dialect, 7, attributes[4])
-    assert added.startswith("ALTER TABLE catd_7 ADD") and "a5" in added
-    assert "a5" in drop_column_sql(dialect, 7, "a5")
+    assert ddl.strip().startswith("CREATE TABLE catd_7 (")
+    assert ddl.strip().endswith("PRIMARY KEY (name)\n)")
+    expected = {f"a{i}": type_ for i, type_ in enumerate(COLUMN_TYPES[dialect.name], start=1)}
+    columns = _column_types(ddl)
+    assert columns.pop("name") == SYSTEM_COLUMN_TYPES[dialect.name]
+    assert {k: columns.pop(k) for k in ("owner", "permissions", "group_rights", "link")}
+    assert columns == expected
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+@pytest.mark.parametrize("position", range(len(SPECS)), ids=SPECS)
+def test_added_columns_have_the_same_types(dialect: sa.Dialect, position: int) -> None:
+    attribute = _attributes()[position]
+    added = add_column_sql(dialect, 7, attribute)
+    column = f"{attribute.column} {COLUMN_TYPES[dialect.name][position]}"
+    expected = {
+        "oracle": f"ALTER TABLE catd_7 ADD ({column})",
+        "postgresql": f"ALTER TABLE catd_7 ADD COLUMN IF NOT EXISTS {column}",
+        "mysql": f"ALTER TABLE catd_7 ADD COLUMN IF NOT EXISTS {column}",
+        "sqlite": f"ALTER TABLE catd_7 ADD COLUMN {column}",
+    }
+    assert added == expected[dialect.name]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql"),
+    [
+        (oracle.dialect(), "ALTER TABLE catd_7 DROP COLUMN a5"),
+        (postgresql.dialect(), "ALTER TABLE catd_7 DROP COLUMN IF EXISTS a5"),
+        (mysql.dialect(), "ALTER TABLE catd_7 DROP COLUMN IF EXISTS a5"),
+        (sqlite.dialect(), "ALTER TABLE catd_7 DROP COLUMN a5"),
+    ],
+    ids=lambda value: getattr(value, "name", None) or "sql",
+)
+def test_dropped_columns_for_every_dialect(dialect: sa.Dialect, sql: str) -> None:
+    assert drop_column_sql(dialect, 7, "a5") == sql
+
+
+@pytest.mark.parametrize(
+    ("value", "interval"),
+    [
+        (dt.time(0, 0), dt.timedelta(0)),
+        (dt.time(8, 30, 5, 250), dt.timedelta(hours=8, minutes=30, seconds=5, microseconds=250)),
+        (dt.time(23, 59, 59, 999_999), dt.timedelta(days=1, microseconds=-1)),
+        (None, None),
+    ],
+)
+def test_oracle_stores_a_time_as_the_interval_since_midnight(
+    value: dt.time | None, interval: dt.timedelta | None
+) -> None:
+    dialect = oracle.dialect()
+    impl = parse_type("time").sql_type().dialect_impl(dialect)
+    assert str(impl.compile(dialect=dialect)) == "INTERVAL DAY(0) TO SECOND(6)"
+    assert impl.bind_processor(dialect)(value) == interval  # type: ignore[misc]
+    # oracledb hands INTERVAL DAY TO SECOND over as a timedelta
+    assert impl.result_processor(dialect, None)(interval) == value  # type: ignore[misc]
+
+
+def test_an_oracle_query_binds_a_time_literal_as_an_interval() -> None:
+    table = directory_table(sa.MetaData(), "jobs", {"Window": parse_type("time").sql_type()})
+    resolver = TableResolver({"/jobs": TableDirectory("/jobs", table)}, cwd="/")
+    dialect = oracle.dialect()
+    compiled = compile_find("/jobs", 'Window >= "08:00" order by Window', resolver).compile(
+        dialect=dialect
+    )
+    bind = compiled.binds["param_1"]
+    processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+    assert processor(bind.value) == dt.timedelta(hours=8)  # type: ignore[misc]
+    assert 'WHERE jobs_1."Window" >= :param_1 ORDER BY jobs_1."Window" ASC NULLS FIRST' in str(
+        compiled
+    )
 
 
 def test_mariadb_stores_wide_varchar_as_text() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from bookkeeping.amga_adapter.passwords import verify_password
 from bookkeeping.amga_adapter.system_tables import users
 from bookkeeping.cli import main
 from bookkeeping.engines import create_engine
+from bookkeeping.schema import metadata
 from bookkeeping.scratch import ScratchDatabase
 
 
@@ -28,15 +30,58 @@ def test_version(runner: CliRunner) -> None:
     assert result.output.strip() == f"bk, version {__version__}"
 
 
+def _snapshot(url: str) -> dict[str, Any]:
+    """Everything ``bk init`` may create: every table's columns, keys, indexes and
+    constraints (by inspection) and every row of every table."""
+    engine = create_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        schema: dict[str, Any] = {}
+        rows: dict[str, list[str]] = {}
+        with engine.connect() as connection:
+            for name in sorted(inspector.get_table_names()):
+                schema[name] = {
+                    "columns": [
+                        (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                        for c in inspector.get_columns(name)
+                    ],
+                    "primary key": inspector.get_pk_constraint(name)["constrained_columns"],
+                    "indexes": sorted(
+                        (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                        for i in inspector.get_indexes(name)
+                    ),
+                    "unique": sorted(
+                        (u["name"], tuple(u["column_names"]))
+                        for u in inspector.get_unique_constraints(name)
+                    ),
+                    "foreign keys": sorted(
+                        (f["name"], tuple(f["constrained_columns"]), f["referred_table"])
+                        for f in inspector.get_foreign_keys(name)
+                    ),
+                }
+                table = sa.Table(name, sa.MetaData(), autoload_with=connection)
+                rows[name] = sorted(repr(tuple(row)) for row in connection.execute(table.select()))
+    finally:
+        engine.dispose()
+    return {"schema": schema, "rows": rows}
+
+
 def test_init_is_idempotent_on_every_backend(runner: CliRunner, backend: ScratchDatabase) -> None:
     first = runner.invoke(main, ["init", "--db", backend.url], env={"BK_ROOT_PASSWORD": "pw1"})
     assert first.exit_code == 0, first.output
     assert "Created user 'root'" in first.output
     assert "pw1" not in first.output
+    before = _snapshot(backend.url)
     second = runner.invoke(main, ["init", "--db", backend.url], env={"BK_ROOT_PASSWORD": "pw2"})
     assert second.exit_code == 0, second.output
     assert "already at revision" in second.output
     assert "left unchanged" in second.output
+    after = _snapshot(backend.url)
+    # The snapshot sees what init made: the static tables, the revision, root's row.
+    assert set(metadata.tables) | {"alembic_version"} <= set(before["schema"])
+    assert before["rows"]["alembic_version"] == [repr((migrate.head_revision(),))]
+    assert len(before["rows"]["cat_users"]) == 2
+    assert after == before
     engine = create_engine(backend.url)
     try:
         assert migrate.current_revision(engine) == migrate.head_revision()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -40,17 +42,70 @@ def _include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
     return True
 
 
+def _differences(engine: sa.Engine, target: sa.MetaData) -> list[Any]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _include}
+        )
+        return compare_metadata(context, target)
+
+
 def test_migrations_match_the_metadata(backend: ScratchDatabase) -> None:
     """Drift test: autogenerate finds nothing to change after upgrading to head."""
     engine = create_engine(backend.url)
     try:
         migrate.upgrade(engine, "head")
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "include_object": _include}
-            )
-            differences = compare_metadata(context, metadata)
-        assert differences == []
+        assert _differences(engine, metadata) == []
+    finally:
+        engine.dispose()
+
+
+def _altered_metadata() -> sa.MetaData:
+    """A copy of the metadata with one change of each kind the drift test must see: a new
+    table, a new column, a changed column type, a missing index."""
+    altered = sa.MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
+        table.to_metadata(altered)
+    sa.Table("drift_probe", altered, sa.Column("id", sa.Integer, primary_key=True))
+    altered.tables["cat_users"].append_column(sa.Column("drift_extra", sa.Integer))
+    sequences = altered.tables["cat_sequences"]
+    sequences.c.name.type = sa.String(17)
+    directories = altered.tables["cat_directories"]
+    directories.indexes.remove(
+        next(i for i in directories.indexes if i.name == "ix_cat_directories_parent_id")
+    )
+    return altered
+
+
+def test_the_drift_test_sees_metadata_that_differs_from_the_migrations(
+    backend: ScratchDatabase,
+) -> None:
+    """Negative control: against a deliberately altered copy of the metadata, the same
+    comparison reports each alteration (and only those)."""
+    engine = create_engine(backend.url)
+    try:
+        migrate.upgrade(engine, "head")
+        found = set()
+        for difference in _differences(engine, _altered_metadata()):
+            change = difference[0] if isinstance(difference, list) else difference
+            kind = change[0]
+            if kind == "add_table":
+                found.add((kind, change[1].name))
+            elif kind == "add_column":
+                found.add((kind, change[2], change[3].name))
+            elif kind == "modify_type":
+                found.add((kind, change[2], change[3]))
+            elif kind == "remove_index":
+                found.add((kind, change[1].name))
+            else:
+                found.add((kind,))
+        assert found == {
+            ("add_table", "drift_probe"),
+            ("add_column", "cat_users", "drift_extra"),
+            ("modify_type", "cat_sequences", "name"),
+            ("remove_index", "ix_cat_directories_parent_id"),
+        }
+        assert _differences(engine, metadata) == []  # the real metadata is untouched
     finally:
         engine.dispose()
 

@@ -6,11 +6,15 @@ three-valued logic with NULL (None), literals typed after the operand they meet,
 division with NULL for division by zero, strings compared by code point, NULL sorting
 below every value, aggregates skipping NULL, grouping by the selected non-aggregates.
 
-Only number and string attributes are modelled (``int``, ``float``, ``str``).
+Attributes are numbers (``int``, ``float``), strings (``str``) or dates and times
+(``datetime.date``, ``datetime.datetime``, ``datetime.time``): these are compared and
+ordered, and an ISO string literal they meet is that date or time (no arithmetic on them,
+which the compiler refuses).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import operator
@@ -23,7 +27,7 @@ from . import ast
 from .parser import parse_condition, parse_select_items
 from .patterns import like_to_regex
 
-Value = int | float | str | None
+Value = int | float | str | dt.date | dt.datetime | dt.time | None
 Truth = bool | None
 Env = Mapping[str, Mapping[str, Any]]  # directory path -> the current row of it
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
@@ -32,7 +36,7 @@ _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 @dataclass(frozen=True)
 class Directory:
     path: str
-    types: Mapping[str, type]  # attribute -> int, float or str; FILE is implicit
+    types: Mapping[str, type]  # attribute -> int, float, str, date, datetime, time; not FILE
     rows: Sequence[Mapping[str, Any]]  # each row holds "FILE" and the attributes
 
 
@@ -72,7 +76,9 @@ class Evaluator:
             if node.is_file:
                 return "string"
             python_type = self._directories[self.path(node)].types[node.name]
-            return "string" if python_type is str else "number"
+            if python_type is str:
+                return "string"
+            return _TEMPORAL_KINDS.get(python_type, "number")
         if isinstance(node, ast.Literal):
             return None
         if isinstance(node, ast.Arithmetic | ast.Negate):
@@ -167,6 +173,10 @@ class Evaluator:
         if not isinstance(node, ast.Literal):
             return self.value(node, env)
         value = node.value
+        if target in _ISO_PARSERS:
+            if not isinstance(value, str):
+                raise TypeError(f"a {target} is met by a quoted ISO string, not {value!r}")
+            return _ISO_PARSERS[target](value.strip())
         if target == "string":
             return value if isinstance(value, str) else repr(value)
         if target == "number" or (target is None and not isinstance(value, str)):
@@ -279,6 +289,13 @@ def evaluate_find(
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+_TEMPORAL_KINDS = {dt.date: "date", dt.datetime: "timestamp", dt.time: "time"}
+_ISO_PARSERS: dict[str, Callable[[str], Value]] = {
+    "date": dt.date.fromisoformat,
+    "timestamp": dt.datetime.fromisoformat,
+    "time": dt.time.fromisoformat,
+}
 
 
 def _is_literal(node: ast.Node) -> bool:
