@@ -1,11 +1,8 @@
-"""What the browsing user may do with a catalogue directory or entry, as the engine decides.
+"""What the browsing user may do with a catalogue directory or entry, as the engine decides
+(``CatalogueSession.rights``).
 
 The pages only use this to show or hide forms; every change is still checked by the engine
-when it is made. The engine has no session call that answers "which rights has this
-session on PATH" yet, so this module asks the engine's own rights model
-(``Principal.directory_rights`` and ``Principal.entry_allows``, the functions its checks
-use) about the stored description of the directory and the entry's owner and rights.
-When the engine gains such a call, ``rights`` becomes one line.
+when it is made.
 """
 
 from __future__ import annotations
@@ -13,12 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 if TYPE_CHECKING:
     from bookkeeping.amga_adapter.catalogue import CatalogueSession
-
-_LETTERS = "rwx"
 
 
 @dataclass(frozen=True)
@@ -39,26 +32,9 @@ class Rights:
 
 
 def rights(session: CatalogueSession, directory: str, entry: str | None = None) -> Rights:
-    """The session user's rights on ``directory`` (and on its entry named ``entry``)."""
-    from bookkeeping.amga_adapter.directory_info import load_directory
-
-    principal = session.principal
-    with session.catalogue.engine.connect() as connection:
-        info = load_directory(connection, directory)
-        on_directory = principal.directory_rights(info)
-        if entry is None:
-            return Rights(on_directory)
-        table = info.table
-        row = connection.execute(
-            sa.select(table.c.owner, table.c.permissions, table.c.group_rights).where(
-                table.c.name == entry
-            )
-        ).first()
-    if row is None:
-        return Rights(on_directory, "---")
-    on_entry = "".join(
-        letter if principal.entry_allows(info, row.owner, row.permissions, row.group_rights,
-                                         letter) else "-"
-        for letter in _LETTERS
-    )  # fmt: skip
-    return Rights(on_directory, on_entry)
+    """The session user's rights on ``directory`` (and on its entry named ``entry``, which
+    the page has just read, so the engine does not refuse the question)."""
+    on_directory = session.rights(directory)
+    if entry is None:
+        return Rights(on_directory)
+    return Rights(on_directory, session.rights(directory.rstrip("/") + "/" + entry))

@@ -40,6 +40,47 @@ class AclOps(SessionCore):
 
         return self._run(show, write=False)
 
+    def rights(self, path: str) -> str:
+        """The session user's rights on a directory or an entry, as ``rwx`` letters with
+        ``-`` for each one missing: what the engine's checks will grant (front-ends use it
+        to offer only what will be allowed; every operation is still checked when made).
+
+        An entry's rights are its own (owner, permissions, group rights); changing it also
+        needs ``w`` on its directory. Asking about an entry needs ``r`` on its directory;
+        an entry the user may not read is refused as ``getattr`` refuses it."""
+        target = paths.require_single(self._abs(path))
+
+        def read(connection: sa.Connection) -> str:
+            try:
+                return self.principal.directory_rights(self._directory(connection, target))
+            except NoSuchDirectory:
+                pass
+            directory, name = paths.split(target)
+            info = self._directory(connection, directory)
+            self.principal.require(info, "r", "read entries")
+            table = info.table
+            row = connection.execute(
+                sa.select(table.c.owner, table.c.permissions, table.c.group_rights).where(
+                    table.c.name == name
+                )
+            ).first()
+            if row is None:
+                raise NoSuchEntry(f"no such entry: {target}", path=target)
+            owner, permissions, group_rights = row
+            letters = "".join(
+                letter
+                if self.principal.entry_allows(info, owner, permissions, group_rights, letter)
+                else "-"
+                for letter in "rwx"
+            )
+            if letters[0] != "r":
+                raise PermissionDenied(
+                    f"permission denied: {self.user} may not read {target}", path=target
+                )
+            return letters
+
+        return self._run(read, write=False)
+
     def acl_grant(self, path: str, principal: str, rights: str) -> None:
         self._change_acl(path, principal, parse_rights(rights), grant=True)
 

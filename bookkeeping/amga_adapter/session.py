@@ -14,7 +14,7 @@ from bookkeeping.amga_adapter.sequences import SequenceOps
 
 
 class CatalogueSession(ConstraintOps, DirectoryOps, AclOps, SequenceOps, IndexOps):
-    """See /work/notes/CATALOGUE_API.md and docs/catalogue.md for the operations."""
+    """See docs/catalogue.md for the operations."""
 
     def __repr__(self) -> str:
         return f"<CatalogueSession user={self.user!r} cwd={self._cwd!r}>"

@@ -274,3 +274,35 @@ def test_user_administration_and_ownership_changes_are_guarded(
         alice.acl_grant("/d", "alice", "rwx")
     with pytest.raises(PermissionDenied):
         alice.chmod("/d", "rwx", "rwx")
+
+
+# -- what rights() tells front-ends -----------------------------------------------------
+
+
+@pytest.mark.parametrize("group_rights", list(EXPECTED))
+def test_rights_of_a_directory_say_what_the_matrix_grants(
+    catalogue: Catalogue, root: CatalogueSession, group_rights: str
+) -> None:
+    _populate(root, group_rights)
+    for user, allowed in EXPECTED[group_rights].items():
+        rights = catalogue.session(user).rights("/p")
+        assert ("r" in rights) == (set(READS) <= allowed), (user, rights)
+        assert ("w" in rights) == (set(WRITES) <= allowed), (user, rights)
+
+
+def test_rights_of_an_entry_are_its_own_and_hidden_ones_are_refused(
+    catalogue: Catalogue, entries: CatalogueSession
+) -> None:
+    bob = catalogue.session("bob")
+    assert bob.rights("/w") == "rwx"
+    assert bob.rights("/w/open") == "rw-"
+    assert bob.rights("/w/readonly") == "r--"
+    with pytest.raises(PermissionDenied, match="/w/hidden"):
+        bob.rights("/w/hidden")
+    with pytest.raises(NoSuchEntry, match="/w/missing"):
+        bob.rights("/w/missing")
+    assert entries.rights("/w/hidden") == "rw-"  # alice's own permissions
+    assert catalogue.session("root").rights("/w/hidden") == "rwx"
+    with pytest.raises(PermissionDenied):  # carol may not read /w at all
+        catalogue.session("carol").rights("/w/open")
+    assert catalogue.session("carol").rights("/w") == "---"
