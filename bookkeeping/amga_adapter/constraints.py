@@ -8,13 +8,15 @@
   A reference is checked when the referencing directory is written, not when the target
   changes. Other processes see new engine-checked constraints after the cache TTL.
 
-Constraint names are generated (``<kind>_<id>``); ``constraint_list`` shows
-``<name> <kind> <details>``.
+Constraint names are the caller's (AMGA clients give one: ``constraint_add_unique dir attr
+name``) or generated (``<kind>_<id>``, a form callers may not use); ``constraint_list``
+shows ``<name> <kind> <details>``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,16 +50,22 @@ class ConstraintOps(QueryOps):
 
         return self._run(read, write=False)
 
-    def constraint_add_not_null(self, directory: str, attribute: str) -> str:
-        return self._add(directory, "not_null", {"attribute": attribute}, [attribute])
+    def constraint_add_not_null(
+        self, directory: str, attribute: str, *, name: str | None = None
+    ) -> str:
+        return self._add(directory, "not_null", {"attribute": attribute}, [attribute], name)
 
-    def constraint_add_unique(self, directory: str, attributes: Sequence[str]) -> str:
+    def constraint_add_unique(
+        self, directory: str, attributes: Sequence[str], *, name: str | None = None
+    ) -> str:
         if not attributes:
             raise InvalidName("a unique constraint needs at least one attribute")
         names = list(dict.fromkeys(attributes))
-        return self._add(directory, "unique", {"attributes": names}, names)
+        return self._add(directory, "unique", {"attributes": names}, names, name)
 
-    def constraint_add_reference(self, directory: str, attribute: str, target: str) -> str:
+    def constraint_add_reference(
+        self, directory: str, attribute: str, target: str, *, name: str | None = None
+    ) -> str:
         target_path, _, target_attribute = target.rpartition(":")
         if not target_path or not target_attribute:
             raise InvalidName(f"reference target {target!r}: write it /directory:attribute")
@@ -67,12 +75,14 @@ class ConstraintOps(QueryOps):
             "target_path": self._abs(target_path),
             "target_attribute": target_attribute,
         }
-        return self._add(directory, "reference", definition, [attribute])
+        return self._add(directory, "reference", definition, [attribute], name)
 
-    def constraint_add_check(self, directory: str, condition: str) -> str:
+    def constraint_add_check(
+        self, directory: str, condition: str, *, name: str | None = None
+    ) -> str:
         parsed = parse_condition(condition)  # a syntax error is reported before anything
         names = [ref.name for ref in attribute_refs(parsed) if ref.directory is None]
-        return self._add(directory, "check", {"condition": condition}, names)
+        return self._add(directory, "check", {"condition": condition}, names, name)
 
     def constraint_drop(self, directory: str, name: str) -> None:
         target = self._abs(directory)
@@ -88,27 +98,43 @@ class ConstraintOps(QueryOps):
     # -- adding ----------------------------------------------------------------------
 
     def _add(
-        self, directory: str, kind: str, definition: dict[str, Any], attributes: list[str]
+        self,
+        directory: str,
+        kind: str,
+        definition: dict[str, Any],
+        attributes: list[str],
+        given_name: str | None = None,
     ) -> str:
+        if given_name is not None:
+            _check_constraint_name(given_name)
         target = self._abs(directory)
         with self._schema_connection(target) as connection:
             info = self._directory(connection, target, fresh=True)
             self.principal.require(info, "w", "add constraints")
             info, found = self._attributes(connection, info, attributes)
-            constraint_id = connection.execute(
-                st.constraints.insert().values(
-                    directory_id=info.id,
-                    name=f"pending_{kind}",
-                    kind=kind,
-                    definition=json.dumps(definition),
+            if given_name is not None and any(c.name == given_name for c in info.constraints):
+                raise InvalidName(f"{target} has a constraint named {given_name!r} already")
+            try:
+                with connection.begin_nested():
+                    constraint_id = connection.execute(
+                        st.constraints.insert().values(
+                            directory_id=info.id,
+                            name=given_name or f"pending_{kind}",
+                            kind=kind,
+                            definition=json.dumps(definition),
+                        )
+                    ).inserted_primary_key[0]
+            except sa.exc.IntegrityError:  # (directory, name) is unique: a racing caller
+                raise InvalidName(
+                    f"{target} has a constraint named {given_name!r} already"
+                ) from None
+            name = given_name or f"{kind}_{constraint_id}"
+            if given_name is None:
+                connection.execute(
+                    st.constraints.update()
+                    .where(st.constraints.c.id == constraint_id)
+                    .values(name=name)
                 )
-            ).inserted_primary_key[0]
-            name = f"{kind}_{constraint_id}"
-            connection.execute(
-                st.constraints.update()
-                .where(st.constraints.c.id == constraint_id)
-                .values(name=name)
-            )
             constraint = ConstraintInfo(int(constraint_id), name, kind, definition)
             if kind == "unique":
                 try:
@@ -214,3 +240,17 @@ class ConstraintOps(QueryOps):
             raise ConstraintViolation(
                 f"{path} breaks {constraint.describe()}", path=path, constraint=constraint.name
             )
+
+
+_CONSTRAINT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_GENERATED_NAME = re.compile(r"^(?:pending_\w*|(?:not_null|unique|reference|check)_\d+)$")
+
+
+def _check_constraint_name(name: str) -> None:
+    if not _CONSTRAINT_NAME.match(name):
+        shown = repr(name) if len(name) <= 70 else repr(name[:67]) + "..."
+        raise InvalidName(
+            f"constraint name {shown}: 1-64 letters, digits and _, not starting with a digit"
+        )
+    if _GENERATED_NAME.match(name):
+        raise InvalidName(f"constraint name {name!r} has the form of generated names")

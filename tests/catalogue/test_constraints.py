@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bookkeeping.amga_adapter.catalogue import CatalogueSession
-from bookkeeping.amga_adapter.errors import ConstraintViolation, NoSuchConstraint
+from bookkeeping.amga_adapter.errors import ConstraintViolation, InvalidName, NoSuchConstraint
 from bookkeeping.amga_adapter.query import QuerySyntaxError
 
 
@@ -112,3 +112,24 @@ def test_removing_an_attribute_drops_its_constraints(files: CatalogueSession) ->
 def test_dropping_an_unknown_constraint(files: CatalogueSession) -> None:
     with pytest.raises(NoSuchConstraint):
         files.constraint_drop("/files", "unique_99")
+
+
+def test_a_constraint_takes_the_name_its_caller_gives(root: CatalogueSession) -> None:
+    """AMGA clients name their constraints and drop them by those names."""
+    root.createdir("/named")
+    root.addattr("/named", "n", "int")
+    assert root.constraint_add_not_null("/named", "n", name="nn") == "nn"
+    assert root.constraint_add_unique("/named", ["n"], name="un") == "un"
+    assert root.constraint_add_check("/named", "n > 0", name="ck") == "ck"
+    assert [line.split()[0] for line in root.constraint_list("/named")] == ["nn", "un", "ck"]
+    with pytest.raises(InvalidName, match="has a constraint named 'un' already"):
+        root.constraint_add_check("/named", "n < 9", name="un")
+    for bad in ("9lives", "has space", "x" * 65, "unique_12", "pending_x", ""):
+        with pytest.raises(InvalidName):
+            root.constraint_add_check("/named", "n < 9", name=bad)
+    assert len(root.constraint_list("/named")) == 3  # nothing was added by the refusals
+    with pytest.raises(ConstraintViolation):
+        root.addentry("/named/e", {"n": -1})  # ck holds
+    root.constraint_drop("/named", "ck")
+    root.addentry("/named/e", {"n": -1})
+    assert root.constraint_add_check("/named", "n < 100").startswith("check_")

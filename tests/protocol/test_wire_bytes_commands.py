@@ -109,21 +109,25 @@ def test_constraints(amga: RunningServer) -> None:
         _directory(peer, "/target", "n int")
         assert peer.command("addentry /target/t1 n 1") == OK
         assert peer.command("addentry /k/a n 1 m 2") == OK
-        assert peer.command("constraint_add_not_null /k n nn1") == OK  # client's name: unused
+        assert peer.command("constraint_add_not_null /k n nn1") == OK  # the client's names
         assert peer.command("constraint_add_unique /k n,m u1") == OK
         assert peer.command("constraint_add_check /k 'm>0' c1") == OK
         assert peer.command("constraint_add_reference /k n /target:n r1") == OK
+        assert peer.command("constraint_add_check /k 'm<9'") == OK  # none: the engine's
         listing = peer.command("constraint_list /k")
         match = re.fullmatch(
-            rb"0\n(not_null_\d+) not_null n\n(unique_\d+) unique n,m\n"
-            rb"(check_\d+) check m>0\n(reference_\d+) reference n -> /target:n\n\x04\x04",
+            rb"0\nnn1 not_null n\nu1 unique n,m\nc1 check m>0\nr1 reference n -> /target:n\n"
+            rb"(check_\d+) check m<9\n\x04\x04",
             listing,
         )
         assert match, listing
         response = peer.command("addentry /k/b m 3")
-        assert re.match(rb"37 /k: attribute 'n' may not be empty \(not_null_\d+\)", response)
-        for name in match.groups():
-            assert peer.command(f"constraint_drop /k {name.decode()}") == OK
+        assert response == b"37 /k: attribute 'n' may not be empty (nn1)\n\x04\x04"
+        assert peer.command("constraint_add_check /k 'm>1' c1") == (
+            b"31 /k has a constraint named 'c1' already\n\x04\x04"
+        )
+        for name in ("nn1", "u1", "c1", "r1", match.group(1).decode()):
+            assert peer.command(f"constraint_drop /k {name}") == OK
         assert peer.command("constraint_list /k") == OK
         assert peer.command("constraint_drop /k nn1") == b"38 no constraint 'nn1' on /k\n\x04\x04"
 
