@@ -220,15 +220,21 @@ class WarehouseBookkeeping:
     def iter_files(
         self, path: DatasetPath, *, order_by: FileOrder = "lfn", descending: bool = False
     ) -> Iterator[FileRecord]:
+        # As a page of ``files``: the ordered ids first, joining only the attribute they are
+        # ordered by, then the records IN_CHUNK ids at a time. One statement joining the
+        # dozen attributes of every record to the path's filters let PostgreSQL's planner
+        # pick nested loops over the name/value rows: seconds for a few hundred files.
         view = FileView()
-        query = (
-            self._record_select(view)
+        ordered = (
+            sa.select(view["fileid"])
             .where(*dataset.restrict(view, path))
             .order_by(*self._order(view, order_by, descending))
         )
         with self._connect() as connection:
-            for row in _stream(connection, query.select_from(view.source)):
-                yield _record(row)
+            ids = [int(file_id) for file_id in connection.scalars(ordered.select_from(view.source))]
+        for start in range(0, len(ids), IN_CHUNK):
+            with self._connect() as connection:
+                yield from self._records_in_order(connection, ids[start : start + IN_CHUNK])
 
     # --- single files ---------------------------------------------------------------
 
