@@ -9,6 +9,7 @@ the same questions: every call of ``bookkeeping.interface.Bookkeeping``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,7 @@ from bookkeeping.interface import (
     Comparison,
     Condition,
     DatasetPath,
+    FileRecord,
     Level,
     ListingQuery,
     Logical,
@@ -80,6 +82,27 @@ def _record(data: st.DataObject, pair: Pair, reports: list[JobReport]) -> None:
             batch
         )
         start += size
+
+
+def listing_values(records: Sequence[FileRecord]) -> dict[str, list]:
+    """The values each listing attribute takes in ``records`` (missing ones left out)."""
+    values: dict[str, list] = {}
+    for record in records:
+        for key, value in (
+            ("production", record.production),
+            ("run", record.run),
+            ("eventtype", record.event_type),
+            ("events", record.events),
+            ("size", record.size),
+            ("fileid", record.file_id),
+            ("jobid", record.job_id),
+            ("lfn", record.lfn),
+            ("guid", record.guid),
+            ("quality", record.quality),
+        ):
+            if value is not None:
+                values.setdefault(key, []).append(value)
+    return values
 
 
 def _condition(values: dict[str, list]) -> st.SearchStrategy[Condition]:
@@ -148,7 +171,7 @@ def _ask_everything(data: st.DataObject, pair: Pair) -> None:
     lfns = data.draw(st.lists(st.sampled_from([r.lfn for r in records] + ["/lhcb/none"])))
     _same(pair, "files_metadata", lfns)
 
-    path = _path(data, pair)
+    path = path_drawn_from(data, pair)
     for level in Level:
         _same(pair, "level_values", level, path)
     order = data.draw(st.sampled_from(ORDERS), "order")
@@ -158,33 +181,17 @@ def _ask_everything(data: st.DataObject, pair: Pair) -> None:
     _same(pair, "files", path, offset=offset, limit=limit, order_by=order, descending=descending)
     _same(pair, "iter_files", path, order_by=order, descending=descending)
 
-    values: dict[str, list] = {}
-    for record in records:
-        for key, value in (
-            ("production", record.production),
-            ("run", record.run),
-            ("eventtype", record.event_type),
-            ("events", record.events),
-            ("size", record.size),
-            ("fileid", record.file_id),
-            ("jobid", record.job_id),
-            ("lfn", record.lfn),
-            ("guid", record.guid),
-            ("quality", record.quality),
-        ):
-            if value is not None:
-                values.setdefault(key, []).append(value)
     file_types = sorted({r.file_type for r in records}) or ["DST"]
     query = ListingQuery(
         data.draw(st.sampled_from(file_types), "file type"),
-        data.draw(st.none() | _condition(values), "where"),
+        data.draw(st.none() | _condition(listing_values(records)), "where"),
         data.draw(st.booleans(), "disk only"),
     )
     _same(pair, "count_listing", query)
     _same(pair, "iter_listing", query)
 
 
-def _path(data: st.DataObject, pair: Pair) -> DatasetPath:
+def path_drawn_from(data: st.DataObject, pair: Pair) -> DatasetPath:
     """A path whose levels take values the data has (or, now and then, none)."""
     path = DatasetPath()
     fields = {

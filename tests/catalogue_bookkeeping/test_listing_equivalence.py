@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath, ListingQuery
 from tests.catalogue_bookkeeping.conftest import fresh_pair
-from tests.catalogue_bookkeeping.test_equivalence import _condition
+from tests.catalogue_bookkeeping.test_equivalence import _condition, listing_values
 from tests.conftest import BACKENDS
 
 QUERIES_PER_EXAMPLE = 25
@@ -28,22 +28,7 @@ def test_listings_agree_for_random_where_clauses(
         pair.warehouse_writer.record_batch(reports)
         pair.catalogue_writer.record_batch(reports)
         records = pair.warehouse.files(DatasetPath()).files
-        values: dict[str, list] = {}
-        for record in records:
-            for key, value in (
-                ("production", record.production),
-                ("run", record.run),
-                ("eventtype", record.event_type),
-                ("events", record.events),
-                ("size", record.size),
-                ("fileid", record.file_id),
-                ("jobid", record.job_id),
-                ("lfn", record.lfn),
-                ("guid", record.guid),
-                ("quality", record.quality),
-            ):
-                if value is not None:
-                    values.setdefault(key, []).append(value)
+        values = listing_values(records)
         for pool in values.values():  # and values that no file has
             pool.append(max(pool) + 1 if isinstance(pool[0], int) else "~absent")
         file_types = sorted({record.file_type for record in records})

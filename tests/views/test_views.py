@@ -36,6 +36,7 @@ from bookkeeping.views.rebuild import check, derive_all, rebuild
 from bookkeeping.views.selection import view_files
 from bookkeeping.writer.model import JobReport
 from tests.catalogue_bookkeeping.conftest import Pair, fresh_pair
+from tests.catalogue_bookkeeping.test_equivalence import path_drawn_from
 from tests.conftest import BACKENDS
 
 
@@ -187,26 +188,10 @@ def _selections_agree(data: st.DataObject, pair: Pair) -> None:
     for level in Level:
         assert catalogue.level_values(level) == warehouse.level_values(level), level
     for _ in range(4):
-        path = DatasetPath()
-        for level, field in _PATH_FIELDS.items():
-            if data.draw(st.booleans(), f"fix {field}"):
-                values = [v.value for v in warehouse.level_values(level, path)]
-                if values:
-                    path = dataclasses.replace(path, **{field: data.draw(st.sampled_from(values))})
+        path = path_drawn_from(data, pair)
         assert _without_ids(catalogue.files(path)) == _without_ids(warehouse.files(path)), path
         level = data.draw(st.sampled_from(list(Level)), "level")
         assert catalogue.level_values(level, path) == warehouse.level_values(level, path)
-
-
-_PATH_FIELDS = {
-    Level.CONFIG_NAME: "config_name",
-    Level.CONFIG_VERSION: "config_version",
-    Level.CONDITIONS: "conditions",
-    Level.PROCESSING_PASS: "processing_pass",
-    Level.EVENT_TYPE: "event_type",
-    Level.FILE_TYPE: "file_type",
-    Level.PRODUCTION: "production",
-}
 
 
 def test_check_names_each_difference_and_rebuild_repairs_them(pair: Pair) -> None:
