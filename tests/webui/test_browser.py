@@ -7,12 +7,14 @@ Chromium is the Debian package (``apt-get install chromium``; .ci/run installs i
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.webui.conftest import ALICE_PASSWORD
@@ -85,17 +87,17 @@ def test_browse_to_a_dataset_page_through_download_and_open_a_file(page, tmp_pat
     page.get_by_role("link", name="MC", exact=True).click()
     for _level in range(4):
         page.locator("table.levels tbody tr").last.locator("a").click()
-    assert page.locator("h1").inner_text() == "File type"
+    expect(page.locator("h1")).to_have_text("File type")
     charts = page.locator(".charts img")
-    assert charts.count() == 2
+    expect(charts).to_have_count(2)
     assert "narrow" not in charts.first.evaluate("i => i.currentSrc")
     _shot(page, "09-file-types")
     page.set_viewport_size(PHONE)
     assert "layout=narrow" in charts.first.evaluate("i => i.currentSrc")  # readable on a phone
     page.set_viewport_size(DESKTOP)
     page.locator("table.levels tbody tr").last.locator("a").click()
-    assert page.locator("h1").inner_text().startswith("Dataset")
-    assert page.get_by_role("heading", name="At each site").is_visible()
+    expect(page.locator("h1")).to_have_text(re.compile(r"^Dataset"))
+    expect(page.get_by_role("heading", name="At each site")).to_be_visible()
     _shot(page, "02-dataset")
     page.get_by_label("Per page").fill("5")
     page.get_by_role("button", name="Show").click()
@@ -104,10 +106,10 @@ def test_browse_to_a_dataset_page_through_download_and_open_a_file(page, tmp_pat
     total_pages = int(pager.inner_text().rsplit(" ", 1)[1])
     assert total_pages > 1
     page.get_by_role("link", name="Next →").click()
-    assert pager.inner_text() == f"Page 2 of {total_pages}"
-    assert page.locator("td.lfn").count() == 5
+    expect(pager).to_have_text(f"Page 2 of {total_pages}")
+    expect(page.locator("td.lfn")).to_have_count(5)
     page.get_by_role("link", name="← Previous").click()
-    assert pager.inner_text() == f"Page 1 of {total_pages}"
+    expect(pager).to_have_text(f"Page 1 of {total_pages}")
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="LFNs (txt)").click()
@@ -120,8 +122,8 @@ def test_browse_to_a_dataset_page_through_download_and_open_a_file(page, tmp_pat
     first_lfn = page.locator("td.lfn a").first
     lfn = first_lfn.inner_text()
     first_lfn.click()
-    assert page.locator("h1").inner_text() == lfn
-    assert page.get_by_role("heading", name="Replicas").is_visible()
+    expect(page.locator("h1")).to_have_text(lfn)
+    expect(page.get_by_role("heading", name="Replicas")).to_be_visible()
     _shot(page, "03-file")
 
 
@@ -129,7 +131,7 @@ def test_search_from_the_header(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/browse")
     page.get_by_label("Search files").fill("ALLSTREAMS")
     page.get_by_role("button", name="Search").first.click()
-    assert "file" in page.locator(".summary").inner_text()
+    expect(page.locator(".summary")).to_contain_text("file")
     _shot(page, "04-search")
 
 
@@ -140,10 +142,10 @@ def test_log_in_query_the_catalogue_and_the_secret_stays_hidden(page) -> None:  
     page.get_by_label("User").fill("alice")
     page.get_by_label("Password").fill(ALICE_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_text("Logged in as alice.").is_visible()
+    expect(page.get_by_text("Logged in as alice.")).to_be_visible()
     assert page.url.endswith("/catalogue/?path=/data")
     _shot(page, "05-catalogue")
-    assert page.get_by_role("heading", name="Add an attribute").is_visible()  # alice may write
+    expect(page.get_by_role("heading", name="Add an attribute")).to_be_visible()  # alice may write
     body = page.locator("main").inner_text()
     assert "file000" in body and "secret" not in body
     page.get_by_role("link", name="Next →").click()
@@ -152,21 +154,19 @@ def test_log_in_query_the_catalogue_and_the_secret_stays_hidden(page) -> None:  
     page.goto("/catalogue/?path=/data")
     page.get_by_label("Condition (AMGA query language)").fill("Size >= 570 or Size > 900000")
     page.get_by_role("button", name="Run query").click()
-    rows = page.locator("table tbody tr")
-    assert rows.count() == 3
+    expect(page.locator("table tbody tr")).to_have_count(3)
     assert "secret" not in page.locator("main").inner_text()
     _shot(page, "06-query")
 
     page.get_by_label("Condition").fill("Size > > 10")
     page.get_by_role("button", name="Run query").click()
-    marked = page.locator("pre.syntax mark")
-    assert marked.inner_text() == ">"
-    assert page.get_by_role("alert").is_visible()
+    expect(page.locator("pre.syntax mark")).to_have_text(">")
+    expect(page.get_by_role("alert")).to_be_visible()
     _shot(page, "07-query-error")
 
     page.goto("/catalogue/entry?path=/data/mine")
-    assert page.get_by_role("button", name="Save").is_visible()
-    assert page.get_by_role("button", name="Delete entry").is_visible()
+    expect(page.get_by_role("button", name="Save")).to_be_visible()
+    expect(page.get_by_role("button", name="Delete entry")).to_be_visible()
     _shot(page, "11-entry-editable")
     page.goto("/catalogue/entry?path=/data/file007")  # root's: alice may only read it
     assert page.get_by_role("button", name="Save").count() == 0
