@@ -20,6 +20,9 @@ def calls(pools: Pools, settings: BenchSettings) -> list[Call]:
     return call_stream(pools, settings.calls, settings.seed)
 
 
+# One long round with the servers of the protocol path in this process: with the collector
+# off (bk bench's --benchmark-disable-gc) their cyclic garbage piles up for the whole stream.
+@pytest.mark.benchmark(disable_gc=False)
 @pytest.mark.parametrize("path", ACCESS_PATHS, ids=[p.name for p in ACCESS_PATHS])
 def test_random_call_mix(
     benchmark: Any,
