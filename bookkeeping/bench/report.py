@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bookkeeping.bench.callmix import METHODS
 from bookkeeping.bench.headline import headline, largest_share
@@ -66,6 +67,20 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def _began(results: RunResults, commit: dict[str, Any]) -> str:
+    """When and from which commit the run began, as the runner recorded it; reports of
+    older runs have only pytest-benchmark's figures, taken when the JSON was written."""
+    began = results.durations.get("began_at")
+    if began:
+        commit = results.durations.get("commit") or commit
+        line = f"- started {began}; commit `{str(commit.get('id', '?'))[:12]}`"
+    else:
+        line = (
+            f"- results written {results.started}; commit then `{str(commit.get('id', '?'))[:12]}`"
+        )
+    return line + (" (with uncommitted changes)" if commit.get("dirty") else "")
+
+
 def _durations(results: RunResults) -> list[str]:
     durations = results.durations
     if not durations.get("sections"):
@@ -110,8 +125,7 @@ def _run(results: RunResults, settings: BenchSettings) -> list[str]:
     return [
         SECTIONS[1],
         "",
-        f"- started {results.started}; commit `{str(commit.get('id', '?'))[:12]}`"
-        + (" (with uncommitted changes)" if commit.get("dirty") else ""),
+        _began(results, commit),
         f"- back-end **{settings.backend}**; {'quick' if settings.quick else 'full'} mode; "
         f"{settings.files:,} generated files in both implementations; call stream of "
         f"{settings.calls:,} calls per path (seed {settings.seed}); dump sizes "

@@ -13,10 +13,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_benchmark.utils import get_commit_info
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -44,12 +46,18 @@ class _Plugin:
     skipped: dict[str, str] | None = None  # test id -> why it was skipped or failed
     failures: int = 0
     started: float = 0.0
+    # When the run began and from which commit: pytest-benchmark's JSON records both when
+    # it is written, at the end, after hours in which the checkout may have moved on.
+    began_at: str = ""
+    commit: dict[str, Any] = field(default_factory=dict)
     sections: dict[str, dict[str, float]] = field(default_factory=dict)  # module -> phase -> s
     setups: dict[str, float] = field(default_factory=dict)  # fixture[param] -> seconds
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.skipped = {}
         self.started = time.monotonic()
+        self.began_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.commit = get_commit_info()
         self.task = self.progress.add_task("Benchmarks", total=len(session.items))
 
     @pytest.hookimpl(hookwrapper=True)
@@ -67,6 +75,8 @@ class _Plugin:
     def durations(self) -> dict[str, Any]:
         return {
             "total_s": time.monotonic() - self.started if self.started else 0.0,
+            "began_at": self.began_at,
+            "commit": self.commit,
             "sections": self.sections,
             "setups": self.setups,
         }

@@ -153,3 +153,24 @@ def test_time_taken_per_section_is_reported(tmp_path: Path) -> None:
     assert "Time taken: **90.0 min**" in text
     assert "| random call mix | 50.0 min | 1.7 min |" in text
     assert "getting a selection bookkeeping ready (1000000 files): 30 s" in text
+
+
+def test_the_run_line_gives_the_start_and_commit_the_runner_recorded(tmp_path: Path) -> None:
+    path = _write_run(tmp_path, [])  # its JSON: written at 00:00 with commit 0123456789ab
+    older = render(load(path), from_environment({}), tmp_path)
+    assert "- results written 2026-11-22T00:00:00; commit then `0123456789ab`" in older
+    (tmp_path / "durations.json").write_text(
+        json.dumps(
+            {
+                "total_s": 60.0,
+                "began_at": "2026-11-21T22:00:00+00:00",
+                "commit": {"id": "fedcba9876543210", "dirty": True},
+            }
+        )
+    )
+    text = render(load(path), from_environment({}), tmp_path)
+    assert (
+        "- started 2026-11-21T22:00:00+00:00; commit `fedcba987654` (with uncommitted changes)"
+        in text
+    )
+    assert "0123456789ab" not in text
