@@ -73,12 +73,11 @@ def _began(results: RunResults, commit: dict[str, Any]) -> str:
     began = results.durations.get("began_at")
     if began:
         commit = results.durations.get("commit") or commit
-        line = f"- started {began}; commit `{str(commit.get('id', '?'))[:12]}`"
+        when, then = f"started {began}", ""
     else:
-        line = (
-            f"- results written {results.started}; commit then `{str(commit.get('id', '?'))[:12]}`"
-        )
-    return line + (" (with uncommitted changes)" if commit.get("dirty") else "")
+        when, then = f"results written {results.started}", " then"
+    dirty = " (with uncommitted changes)" if commit.get("dirty") else ""
+    return f"- {when}; commit{then} `{str(commit.get('id', '?'))[:12]}`{dirty}"
 
 
 def _durations(results: RunResults) -> list[str]:

@@ -149,6 +149,7 @@ def test_log_in_query_the_catalogue_and_the_secret_stays_hidden(page) -> None:  
     body = page.locator("main").inner_text()
     assert "file000" in body and "secret" not in body
     page.get_by_role("link", name="Next →").click()
+    page.wait_for_url(re.compile(r"[?&]page=2(&|$)"))  # else the check below reads page 1
     assert "secret" not in page.locator("main").inner_text()
 
     page.goto("/catalogue/?path=/data")
