@@ -4,6 +4,8 @@ authenticates users, administers users and groups, and opens sessions."""
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -61,6 +63,11 @@ class Catalogue:
     def __init__(self, engine: sa.Engine, *, cache_ttl: float = DEFAULT_CACHE_TTL) -> None:
         self.engine = engine
         self.cache = DirectoryCache(cache_ttl)
+        # user -> (principal, loaded at): like a directory's ACL, a group membership
+        # another process changes is seen within the cache's TTL; this process's own
+        # changes at once. Opening a session then costs no round trip.
+        self._principals: dict[str, tuple[Principal, float]] = {}
+        self._principals_lock = threading.Lock()
         self.backend = (
             "mariadb" if engine.dialect.name in {"mysql", "mariadb"} else (engine.dialect.name)
         )
@@ -73,6 +80,20 @@ class Catalogue:
         return CatalogueSession(self, self.principal(user))
 
     def principal(self, user: str) -> Principal:
+        with self._principals_lock:
+            cached = self._principals.get(user)
+        if cached is not None and time.monotonic() - cached[1] < self.cache.ttl:
+            return cached[0]
+        principal = self._load_principal(user)
+        with self._principals_lock:
+            self._principals[user] = (principal, time.monotonic())
+        return principal
+
+    def _forget_principals(self) -> None:
+        with self._principals_lock:
+            self._principals.clear()
+
+    def _load_principal(self, user: str) -> Principal:
         with self.engine.connect() as connection:
             user_id = connection.scalar(sa.select(st.users.c.id).where(st.users.c.name == user))
             if user_id is None:
@@ -135,6 +156,7 @@ class Catalogue:
                 connection.execute(
                     st.group_members.insert().values(group_id=group_id, user_id=user_id)
                 )
+        self._forget_principals()
 
     def set_password(self, acting: str, name: str, password: str | None) -> None:
         if acting != name:
@@ -195,6 +217,7 @@ class Catalogue:
                 connection.execute(
                     st.group_members.insert().values(group_id=group_id, user_id=user_id)
                 )
+        self._forget_principals()
 
     # -- internals -----------------------------------------------------------------------
 

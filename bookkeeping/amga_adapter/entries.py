@@ -26,6 +26,7 @@ from bookkeeping.amga_adapter.permissions import (
     DEFAULT_ENTRY_GROUP_RIGHTS,
     DEFAULT_ENTRY_PERMISSIONS,
 )
+from bookkeeping.amga_adapter.streams import ResultStream
 from bookkeeping.amga_adapter.types import check_text
 from bookkeeping.bulk import insert_rows
 
@@ -153,12 +154,23 @@ class EntryOps(AttributeOps):
             readable = self.principal.entry_filter(info, table, "r")
             if readable is not None:
                 query = query.where(readable)
-            if not paths.is_pattern(name):
-                if connection.execute(query).first() is None:
-                    self._explain_missing(connection, info, name, "read")
             return query.order_by(table.c.name)
 
-        return self._stream(build, lambda row: (row[0], list(row[1:])))
+        def convert(row: Any) -> tuple[str, list[object]]:
+            return row[0], list(row[1:])
+
+        if paths.is_pattern(name):
+            return self._stream(build, convert)
+
+        def read_one(connection: sa.Connection) -> list[Any]:
+            # One entry: one row at most, read in the same statement that proves it exists.
+            rows = connection.execute(build(connection)).all()
+            if not rows:
+                info = self._directory(connection, directory)
+                self._explain_missing(connection, info, name, "read")
+            return list(rows)
+
+        return ResultStream(self._run(read_one, write=False), convert)
 
     def select_in(
         self,

@@ -39,13 +39,17 @@ class ResolvedCatalogueDirectory:
 
     info: DirectoryInfo
     principal: Principal
+    aliases_used: int = 0  # this compilation's aliases of the directory so far
 
     @property
     def path(self) -> str:
         return self.info.path
 
     def new_alias(self) -> sa.FromClause:
-        return self.info.table.alias()
+        """An alias distinct from the others of this compilation (one resolver each)."""
+        alias = self.info.alias(self.aliases_used)
+        self.aliases_used += 1
+        return alias
 
     def column(self, source: sa.FromClause, attribute: str) -> sa.ColumnElement[Any]:
         if attribute.upper() == FILE:

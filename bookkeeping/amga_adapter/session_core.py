@@ -5,6 +5,11 @@ start with ``BEGIN IMMEDIATE`` on SQLite). Inside ``begin()``...``commit()`` eve
 runs in a savepoint of the session's transaction, so a failed operation changes nothing and
 leaves the transaction usable.
 
+Inside ``reading()`` (no transaction open) every read runs on one connection, in one
+database transaction, and rows are read at once instead of through a server-side cursor:
+a point look-up of several queries then costs a round trip per query, not seven (pool
+check, BEGIN, DECLARE, two FETCHes, CLOSE, ROLLBACK). It is for reads of bounded size.
+
 Schema changes (new directories, attributes) are DDL. Outside a transaction they run before
 and apart from the data they serve. Inside one they join it on PostgreSQL and SQLite, whose
 DDL is transactional; on MariaDB DDL would commit the transaction half-way, so it is refused.
@@ -52,6 +57,7 @@ class SessionCore:
         self._connection_in_txn: sa.Connection | None = None
         self._transaction: sa.RootTransaction | None = None
         self._schema_touched: set[str] = set()
+        self._reading: sa.Connection | None = None
 
     # -- transactions ----------------------------------------------------------------
 
@@ -95,6 +101,21 @@ class SessionCore:
         if self._transaction is not None:
             self.abort()
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Reads of the block share one connection and read their rows at once (see the
+        module docstring); writes still run apart. Inside a transaction, or nested, it
+        changes nothing."""
+        if self._reading is not None or self._connection_in_txn is not None:
+            yield
+            return
+        with self.catalogue.engine.connect() as connection:
+            self._reading = connection
+            try:
+                yield
+            finally:
+                self._reading = None
+
     def _take_transaction(self, verb: str) -> tuple[sa.RootTransaction, sa.Connection]:
         if self._transaction is None or self._connection_in_txn is None:
             raise TransactionError(f"no transaction to {verb}")
@@ -115,6 +136,14 @@ class SessionCore:
         if self._connection_in_txn is not None:
             with self._connection_in_txn.begin_nested():
                 yield self._connection_in_txn
+        elif self._reading is not None and not write:
+            try:
+                yield self._reading
+            except sa.exc.DBAPIError:
+                # PostgreSQL refuses every later statement of a failed transaction; the
+                # next read (a retry after reloading the schema) begins a new one.
+                self._reading.rollback()
+                raise
         elif write:
             with write_transaction(self.catalogue.engine) as connection:
                 yield connection
@@ -158,9 +187,10 @@ class SessionCore:
         self, build: Callable[[sa.Connection], sa.Executable], convert: Callable[[Any], T]
     ) -> ResultStream[T]:
         """Execute a query now (errors surface at the call) and stream its rows."""
-        if self._connection_in_txn is not None:
+        if self._connection_in_txn is not None or self._reading is not None:
             # Inside a transaction the rows are read at once: later operations of the same
-            # transaction need its connection, which an open server-side cursor would block.
+            # transaction need its connection, which an open server-side cursor would block
+            # (and inside reading() the result is small by contract).
             rows = self._run(lambda c: c.execute(build(c)).all(), write=False)
             return ResultStream(rows, convert)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
 from bookkeeping.amga_adapter.errors import NoSuchAttribute, PermissionDenied
+from bookkeeping.amga_adapter.permissions import EVERYBODY
 
 
 @pytest.fixture
@@ -79,6 +82,24 @@ def test_directory_recreated_elsewhere_is_reloaded(
     assert list(root.dir("/d")) == [("/d/new", "entry")]
 
 
+def test_a_read_retried_on_a_reloaded_schema_works_inside_a_reading_block(
+    root: CatalogueSession, second: CatalogueSession
+) -> None:
+    root.createdir("/d")
+    root.addattr("/d", "x", "int")
+    root.addentry("/d/old", {"x": 1})
+    assert list(second.getattr("/d/old", ["x"])) == [("old", [1])]  # second caches /d
+    root.rmdir("/d", recursive=True)
+    root.createdir("/d")
+    root.addattr("/d", "x", "int")
+    root.addentry("/d/new", {"x": 2})
+    with second.reading():
+        # The first statement fails on the dropped table; on PostgreSQL the retry works
+        # only because the failed transaction was rolled back.
+        assert list(second.selectattr(["/d:x"], "")) == [(2,)]
+        assert list(second.getattr("/d/new", ["x"])) == [("new", [2])]
+
+
 def test_acl_changes_elsewhere_apply_after_the_ttl(
     engine: Engine, catalogue: Catalogue, root: CatalogueSession
 ) -> None:
@@ -102,3 +123,42 @@ def test_queries_see_attributes_added_elsewhere(
     root.setattr("/d/e", {"Size": 4})
     assert list(second.selectattr(["/d:FILE", "/d:Size"], "/d:Size > 3")) == [("e", 4)]
     assert list(second.find("/d", "Size = 4")) == ["/d/e"]
+
+
+def _physicists_only(root: CatalogueSession) -> None:
+    """/g: root's, group physicists may read it, nobody else (alice is not a member)."""
+    root.createdir("/g")
+    root.chgrp("/g", "physicists")
+    root.chmod("/g", "rwx", "r-x")
+    root.acl_revoke("/g", EVERYBODY, "rwx")
+
+
+def test_opening_a_session_again_costs_no_round_trip(catalogue: Catalogue, engine: Engine) -> None:
+    catalogue.session("alice").close()
+    statements = _count_statements(engine)
+    catalogue.session("alice").close()
+    assert statements == []
+
+
+def test_a_group_membership_added_in_this_process_counts_at_once(
+    catalogue: Catalogue, root: CatalogueSession
+) -> None:
+    _physicists_only(root)
+    with pytest.raises(PermissionDenied):
+        list(catalogue.session("alice").dir("/g"))
+    catalogue.add_group_member("root", "physicists", "alice")
+    assert list(catalogue.session("alice").dir("/g")) == []
+
+
+def test_a_group_membership_added_elsewhere_counts_within_the_ttl(
+    engine: Engine, catalogue: Catalogue, root: CatalogueSession
+) -> None:
+    _physicists_only(root)
+    here = Catalogue(engine, cache_ttl=0.3)
+    with pytest.raises(PermissionDenied):
+        list(here.session("alice").dir("/g"))
+    catalogue.add_group_member("root", "physicists", "alice")  # another process
+    with pytest.raises(PermissionDenied):  # the cached membership, until it expires
+        list(here.session("alice").dir("/g"))
+    time.sleep(0.4)
+    assert list(here.session("alice").dir("/g")) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bookkeeping.amga_adapter.catalogue import CatalogueSession
@@ -40,3 +41,26 @@ def test_streams_inside_a_transaction_see_its_writes(root: CatalogueSession) -> 
     root.addentry("/s/b", {})  # the transaction's connection is free again
     assert list(rows) == [("/s/a", "entry")]
     root.commit()
+
+
+def test_reads_of_a_reading_block_share_one_connection(
+    root: CatalogueSession, engine: Engine
+) -> None:
+    root.createdir("/s")
+    root.addattr("/s", "n", "int")
+    root.addentries("/s", [(f"e{i}", {"n": i}) for i in range(5)])
+    checkouts: list[object] = []
+
+    def count(*args: object) -> None:
+        checkouts.append(args)
+
+    sa.event.listen(engine, "checkout", count)
+    try:
+        with root.reading():
+            assert sorted(root.selectattr(["/s:n"], "/s:n < 3")) == [(0,), (1,), (2,)]
+            assert list(root.getattr("/s/e4", ["n"])) == [("e4", [4])]
+            assert [name for name, _ in root.dir("/s")] == [f"/s/e{i}" for i in range(5)]
+    finally:
+        sa.event.remove(engine, "checkout", count)
+    assert len(checkouts) == 1
+    assert _checked_out(engine) == 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.engine import Engine
@@ -94,15 +94,22 @@ class CatalogueReader:
         raise NotImplementedError
 
     @contextmanager
-    def _session(self) -> Iterator[ReadSession]:
+    def _session(self, *, bounded: bool = False) -> Iterator[ReadSession]:
+        """``bounded``: the call reads a bounded number of rows (a file, a job, their
+        relatives), which ``_bounded_reads`` may make cheaper."""
         session = self._open_session()
         try:
             if not self._layout_ready:
                 self._ensure_layout(session)
                 self._layout_ready = True
-            yield session
+            with self._bounded_reads(session) if bounded else nullcontext():
+                yield session
         finally:
             session.close()
+
+    def _bounded_reads(self, session: LayoutSession) -> AbstractContextManager[None]:
+        """How a session's reads of a bounded call are grouped (nothing to group here)."""
+        return nullcontext()
 
     def _ensure_layout(self, session: LayoutSession) -> None:
         """An empty bookkeeping answers like an empty one: lay out what is missing. A user
@@ -183,25 +190,25 @@ class CatalogueReader:
     # --- single files ---------------------------------------------------------------
 
     def file_by_id(self, file_id: int) -> FileRecord | None:
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             found = rows_by(session, "fileid", [file_id])
         return found[0].record if found else None
 
     def file_by_lfn(self, lfn: str) -> FileRecord | None:
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             found = rows_by(session, "lfn", [lfn])
         return found[0].record if found else None
 
     def files_metadata(self, lfns: Sequence[str]) -> LfnMetadata:
         wanted = sorted(set(lfns))
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             found = sorted((row.record for row in rows_by(session, "lfn", wanted)), key=_by_lfn)
         known = {record.lfn for record in found}
         return LfnMetadata(tuple(found), tuple(lfn for lfn in wanted if lfn not in known))
 
     def file_parameter(self, file_id: int, name: str) -> str | None:
         attribute = L.attribute_name(L.FILE_PARAMS, name)
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             try:
                 found = list(session.getattr(f"{L.FILE_PARAMS}/{file_id}", [attribute]))
             except (NoSuchEntry, NoSuchAttribute):
@@ -214,7 +221,7 @@ class CatalogueReader:
 
     def _parameters(self, directory: str, owner_id: int) -> tuple[Parameter, ...]:
         key = L.PARAMETER_KEYS[directory]
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             attributes = [name for name, _ in session.listattr(directory) if name != key]
             try:
                 found = list(session.getattr(f"{directory}/{owner_id}", attributes))
@@ -264,7 +271,7 @@ class CatalogueReader:
             JOB_PARAMETER_CONDITIONS,
             JOB_PARAMETER_PROCESSING_PASS,
         ]
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             try:
                 job = list(
                     session.getattr(
@@ -316,7 +323,7 @@ class CatalogueReader:
         """Breadth-first, one query per generation; each file at its smallest depth."""
         found: dict[int, int] = {}
         frontier = [file_id]
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             for generation in range(1, depth + 1):
                 if not frontier:
                     break
@@ -350,7 +357,7 @@ class CatalogueReader:
         wanted = sorted(set(file_ids))
         found: dict[int, list[Replica]] = {file_id: [] for file_id in wanted}
         items = ["FILE_ID", "STORAGECLASS", "AREA", "STATUS", "REPLICA"]
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             sites = [L.replica_directory(site) for site in self._sites(session)]
             for start in range(0, len(wanted), IN_CHUNK):
                 # The writer always sets AREA and REPLICA (empty when there is none);
@@ -370,7 +377,7 @@ class CatalogueReader:
 
     def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
         q = L.QUALITY_PARAMS
-        with self._session() as session:
+        with self._session(bounded=True) as session:
             found = rows(
                 session, [f"{q}:Group", f"{q}:Flag"], f"{q}:FILE_ID = {L.literal(file_id)}"
             )
@@ -420,6 +427,10 @@ class CatalogueBookkeeping(CatalogueReader):
 
     def _open_session(self) -> LayoutSession:
         return self.catalogue.session(self.user)
+
+    def _bounded_reads(self, session: LayoutSession) -> AbstractContextManager[None]:
+        # One connection and no server-side cursors for the call's few queries.
+        return cast("CatalogueSession", session).reading()
 
 
 def _by_lfn(record: FileRecord) -> tuple[str, int]:
