@@ -259,13 +259,12 @@ def _statements(reader: CatalogueBookkeeping, call, *, cold: bool = False) -> in
     return len(seen)
 
 
-# The session's login lookup (user, groups: 2), the roottree read and its delta fold (2),
-# then one union over the shards for a page of files; level values need no more. With the
+# The roottree read and its delta fold (2), then one union over the shards for a page of
+# files; level values need no more (the session's user and groups are cached). With the
 # directory cache expired, each of /roottree, /roottreeDeltas and the shards (together)
 # costs four statements more.
-LOGIN = 2
-FILES_STATEMENTS = LOGIN + 3
-LEVEL_STATEMENTS = LOGIN + 2
+FILES_STATEMENTS = 3
+LEVEL_STATEMENTS = 2
 COLD_FILES_STATEMENTS = FILES_STATEMENTS + 3 * 4
 
 
