@@ -80,6 +80,16 @@ def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size(DESKTOP)
 
 
+_FIRST_CHART_SOURCE = "document.querySelector('.charts img').currentSrc"
+
+
+def _chosen_source(page) -> str:  # type: ignore[no-untyped-def]
+    """The source the browser picked for the first chart; it picks it asynchronously (after
+    a load or a resize ``currentSrc`` can still be empty), so wait until it has."""
+    page.wait_for_function(f"() => ({_FIRST_CHART_SOURCE}) !== ''")
+    return str(page.evaluate(f"() => {_FIRST_CHART_SOURCE}"))
+
+
 def test_browse_to_a_dataset_page_through_download_and_open_a_file(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
     _shot(page, "01-configurations")
@@ -90,10 +100,11 @@ def test_browse_to_a_dataset_page_through_download_and_open_a_file(page, tmp_pat
     expect(page.locator("h1")).to_have_text("File type")
     charts = page.locator(".charts img")
     expect(charts).to_have_count(2)
-    assert "narrow" not in charts.first.evaluate("i => i.currentSrc")
+    assert "narrow" not in _chosen_source(page)
     _shot(page, "09-file-types")
     page.set_viewport_size(PHONE)
-    assert "layout=narrow" in charts.first.evaluate("i => i.currentSrc")  # readable on a phone
+    page.wait_for_function(f"() => ({_FIRST_CHART_SOURCE}).includes('layout=narrow')")
+    assert "layout=narrow" in _chosen_source(page)  # readable on a phone
     page.set_viewport_size(DESKTOP)
     page.locator("table.levels tbody tr").last.locator("a").click()
     expect(page.locator("h1")).to_have_text(re.compile(r"^Dataset"))
