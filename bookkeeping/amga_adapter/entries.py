@@ -162,13 +162,13 @@ class EntryOps(AttributeOps):
         if paths.is_pattern(name):
             return self._stream(build, convert)
 
-        def read_one(connection: sa.Connection) -> list[Any]:
+        def read_one(connection: sa.Connection) -> Sequence[Any]:
             # One entry: one row at most, read in the same statement that proves it exists.
             rows = connection.execute(build(connection)).all()
             if not rows:
                 info = self._directory(connection, directory)
                 self._explain_missing(connection, info, name, "read")
-            return list(rows)
+            return rows
 
         return ResultStream(self._run(read_one, write=False), convert)
 
