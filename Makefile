@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/bk init
-	$(BIN)/bk generate --files 1000 --backend both
+	$(BIN)/bk generate --files 1000 --backend both --materialise
 	@echo "Demo catalogue ready: $$($(BIN)/bk db url)"
 	$(BIN)/bk web serve
 

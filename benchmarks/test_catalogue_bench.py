@@ -19,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import create_engine, write_transaction
 from bookkeeping.schema import metadata
 from bookkeeping.scratch import scratch_database, server_url
@@ -138,5 +138,5 @@ def test_streamed_selectattr_peak_memory(
     assert peak_mib < STREAM_PEAK_LIMIT_MIB
     assert sampler.growth / 2**20 < STREAM_PEAK_LIMIT_MIB
     with session.catalogue.engine.connect() as connection:  # the table really holds them
-        table = session._run(lambda c: session._directory(c, "/big").table, write=False)
+        table = session.core.run(lambda c: session.core.directory(c, "/big").table, write=False)
         assert connection.scalar(sa.select(sa.func.count()).select_from(table)) == STREAM_ROWS

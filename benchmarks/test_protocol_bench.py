@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bookkeeping.amga_adapter.client import MDClient
-from bookkeeping.amga_adapter.directory_info import load_directory
-from bookkeeping.amga_adapter.passwords import hash_password
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.client.client import MDClient
+from bookkeeping.amga_adapter.engine.directory_info import load_directory
+from bookkeeping.amga_adapter.engine.passwords import hash_password
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import create_engine, write_transaction
 from bookkeeping.schema import metadata
 from bookkeeping.scratch import scratch_database, server_url
@@ -33,7 +33,7 @@ ITEMS = ["/bench:FILE", "/bench:run", "/bench:size"]
 
 @pytest.fixture(scope="module")
 def catalogue() -> Iterator[Any]:
-    from bookkeeping.amga_adapter.catalogue import Catalogue
+    from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 
     url = os.environ.get("BK_BENCH_DATABASE_URL")
     backend = os.environ.get("BK_BENCH_BACKEND", "sqlite")

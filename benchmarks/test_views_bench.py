@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from benchmarks.views_data import populated_database
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping, CatalogueWriter
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import create_engine
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import Bookkeeping, DatasetPath, Level

@@ -39,16 +39,16 @@ from sqlalchemy.engine import Engine, make_url
 
 from benchmarks.test_views_bench import CONFIGURATION, PATH, SIZES
 from benchmarks.views_data import analyse, populated_database
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.queries import SessionResolver
+from bookkeeping.amga_adapter.bookkeeping.views import layout as V
+from bookkeeping.amga_adapter.bookkeeping.views.builder import Entry, matching_entries
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.resolver import SessionResolver
+from bookkeeping.amga_adapter.engine.session import CatalogueSession
 from bookkeeping.amga_adapter.query.union import compile_union
-from bookkeeping.amga_adapter.session import CatalogueSession
 from bookkeeping.config import normalise_database_url
 from bookkeeping.engines import create_engine
 from bookkeeping.interface import DatasetPath
 from bookkeeping.scratch import server_url
-from bookkeeping.views import layout as V
-from bookkeeping.views.builder import Entry, matching_entries
 
 pytestmark = [
     pytest.mark.timeout(6 * 3600),
@@ -93,7 +93,7 @@ def _scratch_copy(url: str) -> Iterator[str]:
 
 def _shard_columns(session: CatalogueSession, shard: str) -> dict[str, sa.ColumnElement]:
     with session.catalogue.engine.connect() as connection:
-        info = session._directory(connection, shard)
+        info = session.core.directory(connection, shard)
     table = info.table
     return {name: table.c[info.attributes[name].column] for name in V.SHARD_ATTRIBUTES}
 
@@ -185,7 +185,7 @@ def _union(layouts: Layouts, entries: list[Entry], items: list[str], condition: 
             [e.shard for e in entries],
             items,
             condition,
-            SessionResolver(layouts.session, connection),
+            SessionResolver(layouts.session.core, connection),
             with_directory=True,
         )
 

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bookkeeping import migrate
-from bookkeeping.amga_adapter.passwords import generate_password, hash_password
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.passwords import generate_password, hash_password
+from bookkeeping.amga_adapter.engine.root_directory import ensure_root_directory
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import write_transaction
 
 ROOT_USER = "root"
@@ -49,4 +50,5 @@ def initialise(engine: Engine, root_password: str | None = None) -> InitResult:
         anonymous_created = ANONYMOUS_USER not in existing
         if anonymous_created:
             connection.execute(users.insert().values(name=ANONYMOUS_USER, password_hash=None))
+    ensure_root_directory(engine)  # the catalogue's "/": made here, never by a read
     return InitResult(before, after, root_created, anonymous_created, generated)

@@ -113,11 +113,41 @@ def _parse_path(text: str) -> Path:
     return Path(str(text)).expanduser()
 
 
+def _parse_replicas(text: str) -> tuple[str, ...]:
+    """Comma-separated database URLs (each checked like the primary's); may be empty."""
+    urls = [part.strip() for part in str(text).split(",") if part.strip()]
+    return tuple(normalise_database_url(url) for url in urls)
+
+
+def _parse_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in str(text).split(",") if part.strip())
+
+
+def _parse_seconds(text: str) -> float:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise ValueError(f"expected a positive number of seconds, got {value}")
+    return value
+
+
 def _parse_backend(text: str) -> str:
     value = str(text).strip().lower()
     if value not in {"warehouse", "catalogue"}:
         raise ValueError(f"expected 'warehouse' or 'catalogue', got {text!r}")
     return value
+
+
+def _parse_broker(text: str) -> str:
+    value = str(text).strip()
+    if value in ("", "database") or value.startswith(("amqp://", "amqps://")):
+        return "" if value == "database" else value
+    raise ValueError(
+        f"expected an amqp:// URL (e.g. amqp://guest:guest@127.0.0.1:5672//) or 'database', "
+        f"got {text!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -134,6 +164,20 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 5000
     pool_size: int = 10
+    # Syncat's message broker: an amqp:// URL (RabbitMQ), or "" for the database-backed
+    # transport (docs/syncat.md).
+    syncat_broker: str = ""
+    # How long the relay keeps outbox rows after the broker confirmed them (seconds), for
+    # looking back at what was announced; older ones are deleted (docs/syncat.md).
+    syncat_outbox_retention_s: float = 7 * 24 * 3600.0
+    # Read replicas of the database (docs/replication.md): standbys' URLs, and how far
+    # behind the primary one may be before reads stop going to it.
+    read_replicas: tuple[str, ...] = ()
+    replica_max_lag_s: float = 5.0
+    # Server-side federation (docs/replication.md): "/PATH=amga://HOST:PORT/PATH" each.
+    amga_mounts: tuple[str, ...] = ()
+    # Slave subtrees whose writes the server sends to their master: same form.
+    amga_write_forwards: tuple[str, ...] = ()
 
     @property
     def default_database_url(self) -> str:
@@ -156,14 +200,23 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "web_host": ("BK_WEB_HOST", str),
     "web_port": ("BK_WEB_PORT", _parse_port),
     "pool_size": ("BK_POOL_SIZE", _parse_positive_int),
+    "syncat_broker": ("BK_SYNCAT_BROKER", _parse_broker),
+    "syncat_outbox_retention_s": ("BK_SYNCAT_OUTBOX_RETENTION", _parse_seconds),
+    "read_replicas": ("BK_READ_REPLICAS", _parse_replicas),
+    "replica_max_lag_s": ("BK_REPLICA_MAX_LAG", _parse_seconds),
+    "amga_mounts": ("BK_AMGA_MOUNTS", _parse_list),
+    "amga_write_forwards": ("BK_AMGA_WRITE_FORWARDS", _parse_list),
 }
 assert set(_SOURCES) == {f.name for f in fields(Settings)}
+_OTHER_TABLES = frozenset({"datahandling"})
 # CLI flags whose spelling differs from "--" + field name.
 _FLAGS = {"database_url": "--db"}
 
 
 def _convert(name: str, raw: Any, source: str) -> Any:
     parser = _SOURCES[name][1]
+    if isinstance(raw, list | tuple):  # a TOML array of strings (read_replicas)
+        raw = ",".join(str(item) for item in raw)
     try:
         return parser(raw if isinstance(raw, str) else str(raw))
     except ConfigError as exc:
@@ -180,7 +233,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    table = data.get("bookkeeping", data)
+    # Other packages' tables (``[datahandling]``) share the file; they read their own.
+    table = data.get("bookkeeping", {k: v for k, v in data.items() if k not in _OTHER_TABLES})
     unknown = sorted(set(table) - set(_SOURCES))
     if unknown:
         raise ConfigError(

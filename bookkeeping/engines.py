@@ -12,10 +12,11 @@ transaction would also queue every later reader of that table behind it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -132,3 +133,70 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             connection = connection.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         with connection.begin():
             yield connection
+        note_commit(engine, connection)
+
+
+# -- read replicas ---------------------------------------------------------------------
+# An engine may have read replicas (``bookkeeping.replication.routing`` attaches them).
+# Readers ask ``read_connection``; writers go on using the engine (the primary) and, after
+# each commit, ``note_commit`` lets the routing learn the primary's new WAL position, so a
+# later read goes to a replica only once it has replayed that position (read-your-writes).
+
+# A replay position: a WAL byte offset (PostgreSQL) or a GTID list such as "0-1-42"
+# (MariaDB); only the routing compares them. 0 or "" is a position every replica has.
+Position = int | str
+
+
+class ReadRouting(Protocol):
+    def connect_for_read(self, since: Position | None) -> Connection:
+        """A connection to a replica that has replayed ``since`` (None: every commit of
+        this process), or to the primary."""
+
+    def committed(self, connection: Connection) -> None:
+        """``connection`` (to the primary) has just committed a write."""
+
+    @property
+    def position(self) -> Position:
+        """The primary's position after the latest commit of this process."""
+
+    def may_retry(self, exc: BaseException) -> bool:
+        """Whether a read that failed with ``exc`` ran on a replica now set aside (so the
+        same read, asked again, goes elsewhere)."""
+
+
+_ROUTING: weakref.WeakKeyDictionary[Engine, ReadRouting] = weakref.WeakKeyDictionary()
+
+
+def set_read_routing(engine: Engine, routing: ReadRouting | None) -> None:
+    if routing is None:
+        _ROUTING.pop(engine, None)
+    else:
+        _ROUTING[engine] = routing
+
+
+def read_routing(engine: Engine) -> ReadRouting | None:
+    return _ROUTING.get(engine)
+
+
+def read_connection(engine: Engine, since: Position | None = None) -> Connection:
+    """A connection for reads only: to a healthy replica that has replayed ``since`` when
+    the engine has replicas, else to the engine's own database."""
+    routing = _ROUTING.get(engine)
+    return engine.connect() if routing is None else routing.connect_for_read(since)
+
+
+def write_position(engine: Engine) -> Position | None:
+    """The position a reader must see to read this process's writes (None: no replicas)."""
+    routing = _ROUTING.get(engine)
+    return None if routing is None else routing.position
+
+
+def note_commit(engine: Engine, connection: Connection) -> None:
+    routing = _ROUTING.get(engine)
+    if routing is not None:
+        routing.committed(connection)
+
+
+def may_retry_read(engine: Engine, exc: BaseException) -> bool:
+    routing = _ROUTING.get(engine)
+    return routing is not None and routing.may_retry(exc)

@@ -18,12 +18,35 @@ Conventions shared by both implementations (see docs/bookkeeping.md for the stor
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from bookkeeping.writer.changes import ReplicaKey
+from bookkeeping.dataset_filters import (
+    AVAILABLE,
+    FILE_FILTERS,
+    STORAGE_FILTERS,
+    SiteShare,
+    StorageFilter,
+    StorageShare,
+    meets_copy_filters,
+    meets_file_filters,
+    storage_kinds,
+)
+from bookkeeping.listing_query import (
+    LISTING_ATTRIBUTES,
+    Comparison,
+    ComparisonOperator,
+    Condition,
+    ListedFile,
+    ListingQuery,
+    Logical,
+    Not,
+)
+from bookkeeping.writer.changes import MarkedCopies, ReplicaKey, ThenHook
+from bookkeeping.writer.lifecycle import LIFE_CYCLE_STATES, LifeCycleState
 from bookkeeping.writer.model import (
     EventTypeSpec,
     JobReport,
@@ -35,22 +58,35 @@ from bookkeeping.writer.model import (
 )
 
 __all__ = [
+    "AVAILABLE",
     "DATA_QUALITY_GROUP",
+    "STORAGE_FILTERS",
+    "SiteShare",
+    "StorageFilter",
+    "StorageShare",
+    "meets_copy_filters",
+    "storage_kinds",
+    "FILE_FILTERS",
     "Bookkeeping",
     "BookkeepingWriter",
     "Comparison",
+    "ComparisonOperator",
     "Condition",
     "DatasetPath",
     "EventTypeSpec",
     "FileOrder",
     "FileRecord",
     "FilesPage",
+    "LIFE_CYCLE_STATES",
+    "LISTING_ATTRIBUTES",
+    "LifeCycleState",
     "JobRecord",
     "JobReport",
     "Level",
     "LevelValue",
     "ListedFile",
     "ListingQuery",
+    "meets_file_filters",
     "LfnMetadata",
     "Logical",
     "Not",
@@ -99,6 +135,33 @@ class DatasetPath:
     production: int | None = None
     # Inclusive (first, last); combined with ``production`` by AND when both are set.
     production_range: tuple[int, int] | None = None
+    # Filters on the files of the selected datasets (the dataset page's filters). Ranges are
+    # inclusive, ``None`` at an end leaves it open; every filter set must hold (AND). A file
+    # without a run never meets a run range; ``quality`` is the flag of the
+    # DATA_QUALITY_GROUP group (a file never flagged never meets it).
+    run_range: tuple[int | None, int | None] | None = None
+    created_range: tuple[datetime | None, datetime | None] | None = None
+    events_range: tuple[int | None, int | None] | None = None
+    size_range: tuple[int | None, int | None] | None = None
+    quality: str | None = None
+    # Where the files' available copies are (``meets_copy_filters``): ``site`` keeps the
+    # files with an available copy at that site; ``storage`` those with an available disk
+    # copy ("disk"), an available recall copy ("recalled"), or an available tape copy and
+    # neither ("tape": only on tape). Each is judged over all of a file's copies.
+    site: str | None = None
+    storage: StorageFilter | None = None
+
+    @property
+    def has_file_filters(self) -> bool:
+        """Whether a filter beyond the path's levels and production is set (then totals
+        are counted over the files, not read from per-dataset summaries)."""
+        return any(getattr(self, name) is not None for name in FILE_FILTERS) or (
+            self.has_copy_filters
+        )
+
+    @property
+    def has_copy_filters(self) -> bool:
+        return self.site is not None or self.storage is not None
 
 
 @dataclass(frozen=True)
@@ -110,6 +173,7 @@ class LevelValue:
     events: int
     bytes: int
     description: str | None = None  # the event type's description; None for other levels
+    decay: str | None = None  # the event type's decay (None for other levels or when empty)
 
 
 @dataclass(frozen=True)
@@ -187,8 +251,10 @@ class Replica:
     site: str
     storage_class: StorageClass
     area: str
-    status: str  # "available" or "lost"
+    status: str  # "available", "lost" or "bad" (the SE holds other bytes)
     pfn: str
+    se: str = ""  # the storage element holding the bytes (empty: none recorded)
+    path: str = ""  # the file's path on that storage element
 
 
 @dataclass(frozen=True, order=True)
@@ -198,68 +264,6 @@ class QualityFlag:
 
 
 # --- the kls-style listing (``bk ls``) --------------------------------------------------
-
-# Attributes a listing condition may use, with their value type. Names are lower case.
-LISTING_ATTRIBUTES: dict[str, type] = {
-    "production": int,
-    "run": int,
-    "eventtype": int,
-    "events": int,
-    "size": int,
-    "fileid": int,
-    "jobid": int,
-    "config": str,
-    "configversion": str,
-    "conditions": str,
-    "processingpass": str,
-    "lfn": str,
-    "guid": str,
-    "quality": str,
-}
-
-ComparisonOperator = Literal["=", "!=", "<", "<=", ">", ">="]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """``attribute op value`` or, with ``op == "in"``, ``attribute in values``."""
-
-    attribute: str  # a key of LISTING_ATTRIBUTES
-    op: ComparisonOperator | Literal["in"]
-    values: tuple[int | str, ...]  # one value except for "in"
-
-
-@dataclass(frozen=True)
-class Logical:
-    op: Literal["and", "or"]
-    items: tuple[Condition, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    item: Condition
-
-
-Condition = Comparison | Logical | Not
-
-
-@dataclass(frozen=True)
-class ListingQuery:
-    file_type: str
-    where: Condition | None = None
-    disk_only: bool = False  # only files with a disk or recalled copy
-
-
-@dataclass(frozen=True)
-class ListedFile:
-    """One line of ``bk ls``: available copies only; ``recalled`` sorted."""
-
-    lfn: str
-    size: int
-    on_disk: bool
-    on_tape: bool
-    recalled: tuple[str, ...]
-
 
 # --- the protocols ----------------------------------------------------------------------
 
@@ -329,6 +333,23 @@ class Bookkeeping(Protocol):
         """Ordered by (site, storage_class, area)."""
         ...
 
+    def storage_share(self, path: DatasetPath) -> StorageShare:
+        """Files and bytes of ``path`` (its filters applied) on disk, only on tape and
+        recalled, and per site with an available copy (sites sorted)."""
+        ...
+
+    def quality_counts(self, path: DatasetPath, flags: Sequence[str]) -> dict[str, int]:
+        """For each of ``flags``, the files ``path`` keeps with ``quality`` set to it (its
+        other filters applied): every flag asked is a key (0 when none). One grouped
+        count, not one count per flag, where the implementation can."""
+        ...
+
+    def shared_reads(self) -> AbstractContextManager[None]:
+        """Within the block, this thread's calls may share what they read of the dataset
+        structure (the catalogue's roottree entries, read once for one page's calls instead
+        of once per call); nothing is shared outside it."""
+        ...
+
     def replicas_of(self, file_ids: Sequence[int]) -> dict[int, tuple[Replica, ...]]:
         """``replicas`` of many files at once: every id asked maps to its copies (``()`` for
         a file without any, or unknown); a page of files costs a statement or two, not one
@@ -351,6 +372,17 @@ class Bookkeeping(Protocol):
         """Files matching every given criterion (``lfn`` is a case-sensitive substring,
         wildcards are literal), ordered by LFN, at most ``limit``. With no criterion the
         result is empty."""
+        ...
+
+    def life_cycle(self, lfns: Sequence[str]) -> dict[str, LifeCycleState]:
+        """The life-cycle state of each known LFN of ``lfns`` (unknown ones are left out)."""
+        ...
+
+    def files_in_state(
+        self, state: LifeCycleState, *, after: int = 0, limit: int = 1000
+    ) -> tuple[tuple[int, str], ...]:
+        """``(file_id, lfn)`` of up to ``limit`` files in ``state`` whose id is above
+        ``after``, ordered by id (the archiver pages through the closed files with it)."""
         ...
 
     def count_listing(self, query: ListingQuery) -> int: ...
@@ -387,6 +419,12 @@ class BookkeepingWriter(Protocol):
         PFN raises ``ReplicaConflict``."""
         ...
 
+    def add_replicas_at(self, paths: Mapping[str, str], replica: ReplicaSpec) -> int:
+        """``add_replicas`` of the copy ``replica`` on its storage element, each file (the
+        keys of ``paths``) at its own path there (the values): a batch of puts recorded in
+        one change."""
+        ...
+
     def remove_replicas(self, lfns: Sequence[str], replica: ReplicaKey) -> int:
         """Forget the copy ``replica`` of every file; a file without it raises
         ``UnknownReplica``."""
@@ -400,7 +438,27 @@ class BookkeepingWriter(Protocol):
         status: str | None = None,
         pfn: str | None = None,
         area: str | None = None,
+        se: str | None = None,
+        path: str | None = None,
     ) -> int:
-        """Set the status, PFN or (recall copies) area of the copy ``replica`` of every
-        file (``None`` keeps a field); a file without it raises ``UnknownReplica``."""
+        """Set the status, PFN, (recall copies) area, or storage element and path (both
+        together) of the copy ``replica`` of every file (``None`` keeps a field); a file
+        without it raises ``UnknownReplica``."""
+        ...
+
+    def mark_copies_at(
+        self, se: str, copies: Mapping[str, str], status: str, *, then: ThenHook | None = None
+    ) -> MarkedCopies:
+        """Set to ``status`` the copies recorded on storage element ``se`` at the paths of
+        ``copies`` (path there -> LFN of the file): what an SE reports lost or corrupted, in
+        one look-up and one write for all of them. A path with no copy of that file there
+        is left out of the answer, not an error (the SE knows paths, not the catalogue's
+        history); a copy in ``status`` already is found, not changed. ``then(connection,
+        marked)``, when given, runs in the same transaction before it commits."""
+        ...
+
+    def set_life_cycle(self, lfns: Sequence[str], state: LifeCycleState) -> int:
+        """Move every file one step along ``open -> closed -> archived`` (see
+        ``bookkeeping/writer/lifecycle.py``); a file in ``state`` already is left alone, any
+        other step raises ``LifeCycleError``."""
         ...

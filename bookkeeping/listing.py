@@ -12,7 +12,7 @@ implementation compiles with bound parameters: no text of the user's reaches SQL
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
@@ -20,11 +20,13 @@ from lark.exceptions import LarkError, UnexpectedInput, VisitError
 from bookkeeping.interface import (
     LISTING_ATTRIBUTES,
     Comparison,
+    ComparisonOperator,
     Condition,
     ListedFile,
     Logical,
     Not,
 )
+from bookkeeping.units import human_bytes
 from bookkeeping.writer.errors import ListingSyntaxError
 
 MAX_WHERE_LENGTH = 4096
@@ -85,7 +87,8 @@ class _ToCondition(Transformer[Token, Condition]):
     def comparison(self, items: list[Any]) -> Condition:
         name, operator, value = items
         attribute = _attribute(name)
-        op = _OPERATORS.get(str(operator), str(operator))
+        # The grammar admits only the operators of ComparisonOperator (and their aliases).
+        op = cast("ComparisonOperator", _OPERATORS.get(str(operator), str(operator)))
         return Comparison(attribute, op, (_typed(attribute, value),))
 
     def membership(self, items: list[Any]) -> Condition:
@@ -121,7 +124,7 @@ def parse_where(text: str) -> Condition:
         raise ListingSyntaxError(f"where-clause longer than {MAX_WHERE_LENGTH} characters")
     try:
         tree = _PARSER.parse(text)
-        return _ToCondition().transform(tree)  # type: ignore[return-value]
+        return _ToCondition().transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, ListingSyntaxError):
             raise exc.orig_exc from None
@@ -136,11 +139,8 @@ def parse_where(text: str) -> Condition:
 
 
 def format_size(size: int) -> str:
-    """KLOE style: ``0.2Mb``, ``2.8Gb``."""
-    for unit, scale in (("Tb", 1024**4), ("Gb", 1024**3), ("Mb", 1024**2)):
-        if size >= scale / 10:
-            return f"{size / scale:.1f}{unit}"
-    return f"{size / 1024:.1f}Kb"
+    """One spelling of sizes everywhere (``bookkeeping.units``): ``200 kB``, ``3.22 GB``."""
+    return human_bytes(size)
 
 
 def locations(line: ListedFile) -> str:

@@ -44,6 +44,21 @@ def _check_servers() -> None:
         raise pytest.UsageError("CI=true needs every database server: " + "; ".join(problems))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="run the fuzzers and properties with many more examples (tests/fuzzing.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--slow"):
+        os.environ["BK_TEST_SLOW"] = "1"  # read by tests/fuzzing.py when modules are collected
+
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("CI", "").lower() == "true":
         _check_servers()

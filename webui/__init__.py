@@ -1,8 +1,7 @@
 """The web UI: the physicists' dataset browser, the catalogue browser and the writer endpoint.
 
 ``create_app(config=None)`` is the application factory (``gunicorn 'webui:create_app()'``).
-The Flask machinery is imported on first use so that ``webui.tables`` (imported by the
-static schema) stays cheap to import.
+The Flask machinery is imported on first use so that importing ``webui`` stays cheap.
 """
 
 from __future__ import annotations

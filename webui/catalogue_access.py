@@ -18,7 +18,7 @@ from webui.state import state
 from webui.tokens import user_for_token
 
 if TYPE_CHECKING:
-    from bookkeeping.amga_adapter.catalogue import CatalogueSession
+    from bookkeeping.amga_adapter.engine.catalogue import CatalogueSession
 
 ANONYMOUS = "anonymous"
 USER_KEY = "user"
@@ -40,7 +40,7 @@ def logged_in() -> bool:
 
 @contextmanager
 def catalogue_session() -> Iterator[CatalogueSession]:
-    from bookkeeping.amga_adapter.errors import NoSuchUser
+    from bookkeeping.amga_adapter.engine.errors import NoSuchUser
 
     user = current_user()
     try:

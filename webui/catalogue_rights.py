@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bookkeeping.amga_adapter.catalogue import CatalogueSession
+    from bookkeeping.amga_adapter.engine.catalogue import CatalogueSession
 
 
 @dataclass(frozen=True)

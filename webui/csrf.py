@@ -30,7 +30,8 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     expected = session.get(_SESSION_KEY)
     sent = request.form.get(FIELD, "")
-    if not expected or not hmac.compare_digest(str(expected), sent):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a forged token may have).
+    if not expected or not hmac.compare_digest(str(expected).encode(), sent.encode()):
         raise WebError(
             400,
             "the form has expired or did not come from this site; reload the page and retry",

@@ -1,7 +1,10 @@
 """One error shape for every failure: ``{"status", "message", "details"}``.
 
 API paths (``/api/...``) answer it as JSON; pages render the same three things in HTML.
-Our own errors (``BookkeepingError``) keep their stable ``code`` in ``details.code``.
+Our own errors (``BookkeepingError``) keep their stable ``code`` in ``details.code``; their
+HTTP status comes from the one table of ``bookkeeping.error_table`` (by the error's kind).
+An outage answers 503 with ``Retry-After``. A driver error that reaches this far is
+classified by its database code (``bookkeeping.db_errors``), never by its text.
 """
 
 from __future__ import annotations
@@ -9,18 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
-from bookkeeping.errors import (
-    BookkeepingError,
-    ConfigError,
-    DatabaseUnavailable,
-    SchemaNotInitialised,
-    ValidationError,
-)
-from bookkeeping.writer.errors import ReportConflict
+from bookkeeping import db_errors
+from bookkeeping.error_table import RETRY_AFTER_SECONDS, http_status_of
+from bookkeeping.errors import BookkeepingError
 
 log = logging.getLogger(__name__)
 
@@ -43,46 +41,8 @@ def not_found(message: str, **details: Any) -> WebError:
     return WebError(404, message, **details)
 
 
-# HTTP status of our errors, by class name, so that catalogue errors map without this
-# module importing the catalogue engine.
-_STATUS_BY_NAME = {
-    "PermissionDenied": 403,
-    "AuthenticationFailed": 401,
-    "NoSuchDirectory": 404,
-    "NoSuchEntry": 404,
-    "NoSuchAttribute": 404,
-    "NoSuchUser": 404,
-    "EntryExists": 409,
-    "DirectoryExists": 409,
-    "AttributeExists": 409,
-    "AttributeInUse": 409,
-    "DirectoryNotEmpty": 409,
-    "InvalidType": 422,
-    "TypeMismatch": 422,
-    "InvalidName": 422,
-    "InvalidValue": 422,
-    "InvalidPattern": 400,
-    "ConstraintViolation": 409,
-    "UnknownFile": 404,
-    "UnknownReplica": 404,
-    "ReplicaConflict": 409,
-}
-_STATUS_BY_CLASS: dict[type[BookkeepingError], int] = {
-    ValidationError: 422,
-    ReportConflict: 409,
-    SchemaNotInitialised: 503,
-    DatabaseUnavailable: 503,
-    ConfigError: 500,
-}
-
-
 def status_of(exc: BookkeepingError) -> int:
-    for cls in type(exc).__mro__:
-        if cls.__name__ in _STATUS_BY_NAME:
-            return _STATUS_BY_NAME[cls.__name__]
-        if cls in _STATUS_BY_CLASS:
-            return _STATUS_BY_CLASS[cls]  # type: ignore[index]
-    return 400
+    return http_status_of(exc)
 
 
 def wants_json() -> bool:
@@ -96,12 +56,19 @@ def error_response(status: int, message: str, details: dict[str, Any]) -> Respon
         html = render_template("error.html", status=status, message=message, details=details)
         response = Response(html, mimetype="text/html")
     response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
 def _plain_details(details: dict[str, Any]) -> dict[str, Any]:
     return {key: value if isinstance(value, int | float | str | bool | list | dict | None)
             else str(value) for key, value in details.items()}  # fmt: skip
+
+
+def bookkeeping_error_response(exc: BookkeepingError) -> Response:
+    details = {"code": exc.code, "error": type(exc).__name__, **_plain_details(exc.details)}
+    return error_response(status_of(exc), exc.message, details)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -111,8 +78,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(BookkeepingError)
     def _bookkeeping_error(exc: BookkeepingError) -> Response:
-        details = {"code": exc.code, "error": type(exc).__name__, **_plain_details(exc.details)}
-        return error_response(status_of(exc), exc.message, details)
+        if status_of(exc) >= 500 and status_of(exc) != 503:
+            log.error("%s: %s", type(exc).__name__, exc.message, exc_info=exc)
+        return bookkeeping_error_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -122,13 +90,6 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
 
-    @app.errorhandler(OperationalError)
-    def _database_down(exc: OperationalError) -> Response:
-        log.error("database error: %s", exc.orig)
-        return error_response(503, "the database cannot be used right now", {})
-
-    @app.errorhandler(ProgrammingError)
-    def _no_schema(exc: ProgrammingError) -> Response:
-        log.error("database error: %s", exc.orig)
-        message = "the database is not initialised (or outdated): run bk init"
-        return error_response(503, message, {})
+    @app.errorhandler(sa.exc.DBAPIError)
+    def _database_error(exc: sa.exc.DBAPIError) -> Response:
+        return bookkeeping_error_response(db_errors.translate(exc, "the request"))

@@ -5,20 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from markupsafe import Markup, escape
 
-_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB")
+from bookkeeping.units import human_bytes
+
 _NUMERIC_TYPES = {"int", "smallint", "bigint", "float", "double", "numeric"}
-
-
-def human_bytes(value: int | None) -> str:
-    """Decimal units (1 kB = 1000 B), three significant figures: ``1.23 GB``."""
-    if value is None:
-        return ""
-    size = float(value)
-    for unit in _UNITS:
-        if abs(size) < 1000 or unit == _UNITS[-1]:
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.3g} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
 
 
 def thousands(value: int | None) -> str:

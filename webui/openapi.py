@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -164,7 +164,57 @@ REPLICAS_OPERATION = _change_operation(
 )
 
 
-def document(specs: Iterable[PageSpec]) -> dict[str, Any]:
+# Downloads and charts live beside the pages (not under /api/v1): their paths name their
+# own server. Their parameters are the dataset page's (path levels and filters).
+_SITE_ROOT = [{"url": "/"}]
+
+
+def _download_operation(dataset_params: Sequence[Param]) -> dict[str, Any]:
+    formats = {"type": "string", "enum": ["lfns.txt", "files.csv", "files.json", "files.py"]}
+    return {
+        "summary": "A dataset's file list as a download (streamed), filters applied; the "
+        "file name encodes the whole path and the filters",
+        "operationId": "download_dataset",
+        "servers": _SITE_ROOT,
+        "parameters": [
+            {"name": "format", "in": "path", "required": True, "schema": formats},
+            *(_parameter(param) for param in dataset_params),
+        ],
+        "responses": {
+            "200": {
+                "description": "The list: LFNs one per line, CSV, a JSON array or Python",
+                "content": {
+                    mimetype: {"schema": {"type": "string"}}
+                    for mimetype in ("text/plain", "text/csv", "application/json", "text/x-python")
+                },  # fmt: skip
+            },
+            **_errors(400, 404, 503),
+        },
+    }
+
+
+def _chart_operation(dataset_params: Sequence[Param]) -> dict[str, Any]:
+    choices = (
+        Param("by", "Group by file type or production", enum=("filetype", "production")),
+        Param("metric", "What the bars measure", enum=("events", "bytes", "files")),
+        Param("layout", "Wide or narrow (phones)", enum=("wide", "narrow")),
+    )
+    return {
+        "summary": "A bar chart of a dataset (or an event type's file types) as SVG",
+        "operationId": "chart",
+        "servers": _SITE_ROOT,
+        "parameters": [_parameter(param) for param in (*dataset_params, *choices)],
+        "responses": {
+            "200": {
+                "description": "The chart",
+                "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+            },
+            **_errors(400, 503),
+        },
+    }
+
+
+def document(specs: Iterable[PageSpec], dataset_params: Sequence[Param] = ()) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for spec in specs:
         for method in spec.methods:
@@ -172,6 +222,8 @@ def document(specs: Iterable[PageSpec]) -> dict[str, Any]:
     paths["/jobs"] = {"post": JOBS_OPERATION}
     paths["/files/visibility"] = {"post": VISIBILITY_OPERATION}
     paths["/files/replicas"] = {"post": REPLICAS_OPERATION}
+    paths["/dataset/{format}"] = {"get": _download_operation(dataset_params)}
+    paths["/chart.svg"] = {"get": _chart_operation(dataset_params)}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -189,11 +241,11 @@ def document(specs: Iterable[PageSpec]) -> dict[str, Any]:
     }
 
 
-def openapi_blueprint(specs: list[PageSpec]) -> Blueprint:
+def openapi_blueprint(specs: list[PageSpec], dataset_params: Sequence[Param] = ()) -> Blueprint:
     blueprint = Blueprint("openapi", __name__)
 
     @blueprint.get("/openapi.json")
     def openapi() -> Response:
-        return jsonify(document(specs))
+        return jsonify(document(specs, dataset_params))
 
     return blueprint

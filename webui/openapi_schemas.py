@@ -33,7 +33,8 @@ QUERY: Schema = {"type": "object", "description": "query-string parameters selec
 
 TOTALS = obj({"files": INT, "events": INT, "bytes": INT}, files_on_disk=INT)
 LEVEL_VALUE = obj({"value": {"type": ["string", "integer"]}, "files": INT, "events": INT,
-                   "bytes": INT}, description=NULLABLE_STR, query=QUERY)  # fmt: skip
+                   "bytes": INT}, description=NULLABLE_STR, decay=NULLABLE_STR,
+                  query=QUERY)  # fmt: skip
 CRUMB = obj({"label": STR, "value": {"type": ["string", "integer", "null"]}, "query": QUERY})
 FILE = obj({
     "file_id": INT, "lfn": STR, "guid": STR, "size": INT, "events": INT, "checksum": STR,
@@ -48,11 +49,19 @@ DATASET_FILE = {"allOf": [ref("File"), obj({
     "sites": {**array(STR), "description": "sites with an available copy, sorted"},
 })]}  # fmt: skip
 SITE_SUMMARY = obj({
-    "computed": {**BOOL, "description": "false for datasets larger than limit"},
-    "limit": INT,
+    "computed": {**BOOL, "description": "always true (kept for clients of the earlier "
+                 "size-limited summary)"},
     "sites": array(obj({"site": STR, "files": INT, "bytes": INT})),
 })  # fmt: skip
-REPLICA = obj({"site": STR, "storage_class": STR, "area": STR, "status": STR, "pfn": STR})
+_PART = obj({"files": INT, "bytes": INT})
+STORAGE_SHARE = {**obj({
+    "files": INT, "bytes": INT, "disk": _PART, "tape": _PART, "recalled": _PART,
+    "sites": array(obj({"site": STR, "files": INT, "bytes": INT})),
+}), "description": "files and bytes of the filtered dataset with an available disk copy, "
+    "only on tape (no available disk or recall copy), recalled; per site with an available "
+    "copy there"}  # fmt: skip
+REPLICA = obj({"site": STR, "storage_class": STR, "area": STR, "status": STR, "pfn": STR},
+              se=STR, path=STR, role=NULLABLE_STR, download=NULLABLE_STR)  # fmt: skip
 JOB = obj({
     "job_id": INT, "config_name": STR, "config_version": STR, "job_date": STR,
     "production": INT, "run": NULLABLE_INT, "conditions": STR, "processing_pass": STR,
@@ -80,6 +89,7 @@ PAGES: dict[str, Schema] = {
                        "pages": INT}),
         "files": array(ref("DatasetFile")), "productions": array(ref("LevelValue")),
         "site_summary": ref("SiteSummary"),
+        "storage_share": STORAGE_SHARE,
     }),
     "FilePage": obj({
         "file": ref("File"), "parameters": array(ref("NameValue")),
@@ -87,15 +97,46 @@ PAGES: dict[str, Schema] = {
         "replicas": array(ref("Replica")), "job": {"oneOf": [ref("Job"), {"type": "null"}]},
         "job_parameters": array(ref("NameValue")), "ancestors": array(ref("Relative")),
         "descendants": array(ref("Relative")), "relatives_depth": INT,
+        "crumbs": array(ref("Crumb")),
+        "path": {"oneOf": [QUERY, {"type": "null"}],
+                 "description": "the file's dataset (null: its job is unknown)"},
+        "production_query": {"oneOf": [QUERY, {"type": "null"}],
+                             "description": "the dataset, the file's production only"},
+    }),
+    "RecallRequest": obj({
+        "request_id": INT, "owner": STR, "areas": array(STR), "done": BOOL,
+        "counts": obj({"waiting": INT, "ready": INT, "failed": INT, "total": INT}),
+        "bytes": obj({"waiting": INT, "ready": INT, "failed": INT, "total": INT}),
+        "problems": array(STR),
+        "files": array(obj({"lfn": STR, "state": {"enum": ["waiting", "ready", "failed"]},
+                            "size": INT}, area=STR, path=STR, url=STR, error=STR)),
+        "pins": array(obj({"lfn": STR, "area": STR, "expires": STR})),
+    }),
+    "JobPage": obj({
+        "crumbs": array(ref("Crumb")), "path": QUERY, "production_query": QUERY,
+        "job": ref("Job"), "parameters": array(ref("NameValue")), "files": array(ref("File")),
     }),
     "Search": obj({"q": STR, "criteria": array({"type": "object"}),
-                   "files": array(ref("File")), "truncated": BOOL}),
+                   "files": {**array(ref("File")), "description": "the files group's page"},
+                   "truncated": BOOL,
+                   "groups": array(obj({
+                       "kind": {"enum": ["event_types", "processing_passes", "productions",
+                                         "runs", "files"]},
+                       "label": STR, "total": INT,
+                       "exact": {**BOOL, "description": "false: total is a lower bound"},
+                       "page": INT, "per_page": INT, "pages": INT,
+                       "results": array({"type": "object"}),
+                   }))}),
+    "Suggestions": obj({"q": STR, "suggestions": array(obj({
+        "kind": {"enum": ["event_types", "processing_passes", "productions", "files"]},
+        "value": STR, "label": STR}))}),
     "CatalogueDirectory": obj({
         "path": STR, "parents": array(STR), "user": ref("User"), "rights": ref("Rights"),
         "tree": array(obj({"path": STR, "children": array(STR)})),
         "subdirectories": array(STR), "attributes": array(obj({"name": STR, "type": STR})),
         "entries": array(obj({"name": STR, "path": STR, "values": array(SCALAR)})),
         "paging": ref("CataloguePaging"),
+        "sort": obj({"by": STR, "order": {**STR, "enum": ["asc", "desc"]}}),
     }),
     "CatalogueEntry": obj({
         "path": STR, "directory": STR, "name": STR, "parents": array(STR),

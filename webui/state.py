@@ -13,7 +13,7 @@ from bookkeeping.interface import Bookkeeping, BookkeepingWriter
 from webui.backends import open_reader, open_writer
 
 if TYPE_CHECKING:
-    from bookkeeping.amga_adapter.catalogue import Catalogue
+    from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 
 EXTENSION_KEY = "bookkeeping"
 
@@ -37,7 +37,7 @@ class WebState:
     @property
     def catalogue(self) -> Catalogue:
         """The catalogue engine, built on first use (it makes sure "/" exists)."""
-        from bookkeeping.amga_adapter.catalogue import Catalogue
+        from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 
         with self._lock:
             if self._catalogue is None:
@@ -51,7 +51,7 @@ def init_app(app: Flask, engine: Engine) -> None:
 
 
 def state() -> WebState:
-    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION_KEY]
 
 
 def reader() -> Bookkeeping:

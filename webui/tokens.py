@@ -9,10 +9,10 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.system_tables import users
+from bookkeeping.api_tokens import api_tokens
 from bookkeeping.engines import write_transaction
 from bookkeeping.errors import ValidationError
-from webui.tables import api_tokens
 
 TOKEN_PREFIX = "bk_"
 MAX_TOKEN_LENGTH = 200

@@ -15,7 +15,7 @@ import pytest
 
 from bookkeeping.bench.callmix import Pools, sample_pools
 from bookkeeping.bench.data import DUMP_DIRECTORY, ROOT, BenchDatabase, bench_database, populate
-from bookkeeping.bench.serving import loopback_server
+from bookkeeping.bench.serving import server_process
 from bookkeeping.bench.settings import BenchSettings, from_environment
 
 SETTINGS = from_environment()
@@ -48,22 +48,24 @@ def pools(database: BenchDatabase, unavailable: dict[str, str], settings: BenchS
 @pytest.fixture(scope="session")
 def catalogue(database: BenchDatabase) -> Any:
     try:
-        from bookkeeping.amga_adapter.catalogue import Catalogue
+        from bookkeeping.amga_adapter.engine.catalogue import Catalogue
     except ImportError as exc:
         pytest.skip(f"the catalogue engine is not in this build: {exc}")
     return Catalogue(database.engine)
 
 
 @pytest.fixture(scope="session")
-def server_port(catalogue: Any) -> Iterator[int]:
-    with loopback_server(catalogue) as port:
+def server_port(catalogue: Any, database: BenchDatabase) -> Iterator[int]:
+    """A protocol server in a process of its own, on the catalogue's database (the
+    ``catalogue`` fixture is asked for so that an engine without it skips here)."""
+    with server_process(database.url) as port:
         yield port
 
 
 @pytest.fixture(scope="session")
 def connect_client(server_port: int, database: BenchDatabase) -> Iterator[Callable[[], Any]]:
     """Opens protocol clients (logged in as root) and closes them at the end."""
-    from bookkeeping.amga_adapter.client import MDClient
+    from bookkeeping.amga_adapter.client.client import MDClient
 
     opened: list[Any] = []
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bookkeeping.bench.callmix import Call, Pools, call_stream, run_stream
+from bookkeeping.bench.callmix import Call, Pools, call_stream, run_stream, statement_counter
 from bookkeeping.bench.data import BenchDatabase
 from bookkeeping.bench.paths import ACCESS_PATHS, AccessPath, PathNotAvailable, open_path
 from bookkeeping.bench.settings import BenchSettings
@@ -49,7 +49,13 @@ def test_random_call_mix(
         bookkeeping = open_path(path.name, database.engine, client=client, jdbc=jdbc)
     except PathNotAvailable as exc:
         pytest.skip(f"not available: {exc}")
-    result = benchmark.pedantic(run_stream, args=(bookkeeping, calls), rounds=1, iterations=1)
+    if path.name in ("warehouse", "catalogue"):  # in-process: their statements are counted
+        with statement_counter(database.engine) as statements:
+            result = benchmark.pedantic(
+                run_stream, args=(bookkeeping, calls, None, statements), rounds=1, iterations=1
+            )
+    else:
+        result = benchmark.pedantic(run_stream, args=(bookkeeping, calls), rounds=1, iterations=1)
     benchmark.extra_info.update(
         kind="call_mix",
         path=path.name,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,7 +144,7 @@ class _Draw:
             record.file_type,
         )
         depth = self.rng.randint(min_depth, len(values))
-        chosen = dict(zip(_PATH_FIELDS[:depth], values[:depth], strict=True))
+        chosen: dict[str, Any] = dict(zip(_PATH_FIELDS[:depth], values[:depth], strict=True))
         if self.rng.random() < 0.3:
             chosen["production"] = record.production
         return DatasetPath(**chosen)
@@ -196,7 +197,7 @@ def _draw_call(method: str, draw: _Draw) -> Call:
             return Call(method, (draw.file_id(), rng.randint(1, 3)))
         case "search":
             record = draw.file()
-            criteria = rng.choice(
+            criteria: dict[str, Any] = rng.choice(
                 [
                     {"lfn": record.lfn[-24:]},
                     {"guid": record.guid},
@@ -223,6 +224,7 @@ class MixResult:
 
     seconds: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    statements: dict[str, list[int]] = field(default_factory=dict)  # when counted
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Per method: calls, mean/median/p95 in microseconds, errors."""
@@ -239,6 +241,10 @@ class MixResult:
                 "p95_us": stats.p95 * 1e6,
                 "errors": self.errors.get(method, (0, ""))[0],
             }
+            counted = self.statements.get(method)
+            if counted:
+                out[method]["statements_mean"] = sum(counted) / len(counted)
+                out[method]["statements_max"] = max(counted)
         return out
 
 
@@ -246,13 +252,17 @@ def run_stream(
     bookkeeping: Bookkeeping,
     calls: Sequence[Call],
     on_call: Callable[[], None] | None = None,
+    statements: Callable[[], int] | None = None,
 ) -> MixResult:
-    """Make every call, timing each one alone; a call that raises is timed and counted."""
+    """Make every call, timing each one alone; a call that raises is timed and counted.
+    ``statements``: a running count of the statements sent to the database (an
+    in-process path's), read around each call."""
     result = MixResult()
     clock = time.perf_counter
     for call in calls:
         function = getattr(bookkeeping, call.method)
         error: Exception | None = None
+        sent = statements() if statements is not None else 0
         started = clock()
         try:
             answer = function(*call.args, **call.kwargs)
@@ -261,9 +271,28 @@ def run_stream(
         except Exception as exc:  # noqa: BLE001 - a failing call is a result to report
             error = exc
         result.seconds.setdefault(call.method, []).append(clock() - started)
+        if statements is not None:
+            result.statements.setdefault(call.method, []).append(statements() - sent)
         if error is not None:
             count, example = result.errors.get(call.method, (0, ""))
             result.errors[call.method] = (count + 1, example or f"{type(error).__name__}: {error}")
         if on_call is not None:
             on_call()
     return result
+
+
+@contextmanager
+def statement_counter(engine: Engine) -> Iterator[Callable[[], int]]:
+    """A running count of the statements ``engine`` sends (SQLite's emulated ``BEGIN``
+    left out: it is no round trip of its own on the server back-ends)."""
+    count = [0]
+
+    def counted(conn: Any, cursor: Any, statement: str, *args: object) -> None:
+        if not statement.startswith("BEGIN"):
+            count[0] += 1
+
+    sa.event.listen(engine, "before_cursor_execute", counted)
+    try:
+        yield lambda: count[0]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counted)

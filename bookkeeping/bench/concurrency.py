@@ -53,7 +53,7 @@ def _protocol_lookup(client: Any, file_id: int) -> None:
 
 
 def _protocol_calls(job: ClientJob) -> ClientResult:
-    from bookkeeping.amga_adapter.client import MDClient
+    from bookkeeping.amga_adapter.client.client import MDClient
 
     latencies, errors = [], 0
     with MDClient("127.0.0.1", job.port, "root", job.password) as client:

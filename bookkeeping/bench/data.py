@@ -20,12 +20,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bookkeeping.amga_adapter.errors import DirectoryExists
-from bookkeeping.amga_adapter.passwords import hash_password, verify_password
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.errors import DirectoryExists
+from bookkeeping.amga_adapter.engine.passwords import hash_password, verify_password
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.backends import open_writer
 from bookkeeping.bench.errors import BenchDataError
 from bookkeeping.bench.settings import BenchSettings
+from bookkeeping.chunking import chunked
 from bookkeeping.engines import create_engine, write_transaction
 from bookkeeping.errors import BookkeepingError
 from bookkeeping.generator import generate_reports
@@ -136,7 +137,13 @@ def analyse(engine: Engine) -> None:
     elif engine.dialect.name == "sqlite":
         with write_transaction(engine) as connection:  # ANALYZE writes sqlite_stat1
             connection.exec_driver_sql("ANALYZE")
-    # MariaDB: InnoDB keeps its persistent statistics by itself.
+    elif engine.dialect.name in {"mysql", "mariadb"}:
+        # InnoDB samples statistics by itself, but only after 10% of a table changed and
+        # in the background: a cold run right after population may plan without them.
+        with engine.connect() as connection:
+            preparer = engine.dialect.identifier_preparer
+            for table in sa.inspect(connection).get_table_names():
+                connection.exec_driver_sql(f"ANALYZE TABLE {preparer.quote(table)}").all()
 
 
 # --- the files-shaped table for the dump ----------------------------------------------------
@@ -187,22 +194,11 @@ def _dump_rows(rows: int) -> Iterator[dict[str, object]]:
         }
 
 
-def _chunks(rows: Iterator[dict[str, object]]) -> Iterator[list[dict[str, object]]]:
-    chunk: list[dict[str, object]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == INSERT_CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def build_dump_table(engine: Engine, catalogue: object | None, rows: int) -> None:
     """The same ``rows`` rows as a warehouse table and (with a catalogue) a directory."""
     table = dump_table(rows)
     table.create(engine, checkfirst=True)
-    for chunk in _chunks(_dump_rows(rows)):
+    for chunk in chunked(_dump_rows(rows), INSERT_CHUNK):
         with write_transaction(engine) as connection:
             connection.execute(table.insert(), chunk)
     if catalogue is not None:  # the caller analyses once every size is built

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from bookkeeping.errors import BookkeepingError
+from bookkeeping.errors import BookkeepingError, Kind
 
 
 class BenchError(BookkeepingError):
+    """Base of the benchmark runner's errors."""
+
     code = 9000
 
 
@@ -19,3 +21,4 @@ class BenchRunFailed(BenchError):
     """The benchmark suite itself failed; its output says which test."""
 
     code = 9002
+    kind = Kind.INTERNAL

@@ -19,7 +19,7 @@ from bookkeeping.amga_adapter.bookkeeping import RemoteCatalogueBookkeeping
 from bookkeeping.backends import open_bookkeeping
 from bookkeeping.errors import BookkeepingError
 from bookkeeping.interface import Bookkeeping
-from bookkeeping.jdbc_compat.bookkeeping import JdbcBookkeeping
+from bookkeeping.jdbc_bookkeeping import JdbcBookkeeping
 
 
 class PathNotAvailable(Exception):

@@ -174,6 +174,7 @@ def _call_mix(results: RunResults, out: Path) -> list[str]:
         )
     rows.append(["**whole stream (s)**", ""] + [f"**{results.mix_totals[p]:.2f}**" for p in paths])
     lines += _table(header, rows)
+    lines += _statements_per_call(results, paths)
     if "warehouse" in results.mix_totals:
         base = results.mix_totals["warehouse"]
         ratios = [
@@ -194,6 +195,35 @@ def _call_mix(results: RunResults, out: Path) -> list[str]:
         for method, example in examples.items():
             lines.append(f"- {results.mix_labels[path]} `{method}` raised: {example}")
     return lines + [""] + _image(out, "call_mix_latency.png", "latency per method")
+
+
+def _statements_per_call(results: RunResults, paths: list[str]) -> list[str]:
+    """Statements each in-process path sent per call (mean / most), where counted."""
+    counted = [p for p in paths if any("statements_mean" in c for c in results.mix[p].values())]
+    if not counted:
+        return []
+    header = ["method"] + [results.mix_labels[p] for p in counted]
+    rows = []
+    for method in METHODS:
+        cells = [results.mix[p].get(method) or {} for p in counted]
+        if not any("statements_mean" in c for c in cells):
+            continue
+        rows.append(
+            [f"`{method}`"]
+            + [
+                f"{c['statements_mean']:.1f} / {int(c['statements_max'])}"
+                if "statements_mean" in c
+                else "–"
+                for c in cells
+            ]
+        )
+    return [
+        "",
+        "Statements sent to the database per call, mean / most (each a round trip; the "
+        "catalogue's first is the schema version's read):",
+        "",
+        *_table(header, rows),
+    ]
 
 
 def _dump(results: RunResults, out: Path) -> list[str]:

@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 from pytest_benchmark.utils import get_commit_info
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from bookkeeping.bench.errors import BenchRunFailed
 from bookkeeping.bench.results import DURATIONS_JSON
 from bookkeeping.bench.settings import BenchSettings, to_environment
+from bookkeeping.progress import progress_bar
 
 SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
 RESULTS_JSON = "benchmark.json"
@@ -154,14 +155,7 @@ def run_suite(settings: BenchSettings, out: Path, console: Console | None = None
         "-W",
         "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
     ]
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    )
+    progress = progress_bar(console, elapsed=True, transient=False)
     plugin = _Plugin(progress)
     # A bk bench started from an xdist worker (the CI smoke test) inherits the worker's
     # variables, and pytest-benchmark would then disable itself.

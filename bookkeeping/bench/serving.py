@@ -1,8 +1,12 @@
-"""An AMGA protocol server on a free loopback port, in a thread of this process."""
+"""An AMGA protocol server on a free loopback port: in a thread of this process, or in a
+process of its own (the benchmark's: client and server then share no interpreter lock, as
+an operator runs them)."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import queue
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +36,52 @@ def loopback_server(catalogue: Any, workers: int = 8) -> Iterator[int]:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(10)
             loop.close()
+
+
+SERVER_START_TIMEOUT = 120.0
+
+
+def _serve_in_process(url: str, workers: int, ports: Any, stop: Any) -> None:
+    from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+    from bookkeeping.engines import create_engine
+
+    engine = create_engine(url, pool_size=workers)
+    try:
+        with loopback_server(Catalogue(engine), workers) as port:
+            ports.put(port)
+            stop.wait()
+    except BaseException as exc:
+        ports.put(f"the protocol server process failed: {exc!r}")
+        raise
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def server_process(url: str, workers: int = 8) -> Iterator[int]:
+    """Serve the catalogue of ``url`` from a new process on 127.0.0.1; yields the port and
+    stops the process on leaving (killed if it does not end within a minute)."""
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    stop = context.Event()
+    process = context.Process(
+        target=_serve_in_process, args=(url, workers, ports, stop), name="bench-amga", daemon=True
+    )
+    process.start()
+    try:
+        try:
+            port = ports.get(timeout=SERVER_START_TIMEOUT)
+        except queue.Empty:
+            raise RuntimeError("the protocol server process did not start in time") from None
+        if not isinstance(port, int):
+            raise RuntimeError(str(port))
+        yield port
+    finally:
+        stop.set()
+        process.join(60)
+        if process.is_alive():
+            process.kill()
+            process.join(10)
 
 
 @contextmanager

@@ -12,11 +12,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from bookkeeping.amga_adapter.client import CommandException, MDClient
-from bookkeeping.amga_adapter.protocol import ProtocolError, parse_request
+from bookkeeping.amga_adapter.client.client import CommandException, ConnectionLost, MDClient
+from bookkeeping.amga_adapter.protocol import COMMANDS, ProtocolError, parse_request, quote
 from bookkeeping.amga_adapter.protocol import requests as rq
 from bookkeeping.cli.common import db_option, engine_for, report_errors
 from bookkeeping.config import Settings
+from bookkeeping.errors import ConfigError, DatabaseUnavailable
 
 
 @click.group()
@@ -41,6 +42,20 @@ def amga() -> None:
     is_flag=True,
     help="Hand out a session id after each command and hang up (clients resume).",
 )
+@click.option(
+    "--mount",
+    "mounts",
+    multiple=True,
+    metavar="/PATH=amga://HOST:PORT/PATH",
+    help="Serve PATH from another server, as each caller (repeatable; also $BK_AMGA_MOUNTS).",
+)
+@click.option(
+    "--forward-writes",
+    "forwards",
+    multiple=True,
+    metavar="/PATH=amga://HOST:PORT",
+    help="PATH is a slave subtree: send its writes to the master, as each caller.",
+)
 @report_errors
 def serve(
     settings: Settings,
@@ -51,9 +66,11 @@ def serve(
     tls_ca: Path | None,
     idle_timeout: float,
     release_sessions: bool,
+    mounts: tuple[str, ...],
+    forwards: tuple[str, ...],
 ) -> None:
     """Serve the catalogue to AMGA clients until SIGTERM/SIGINT."""
-    from bookkeeping.amga_adapter.catalogue import Catalogue
+    from bookkeeping.amga_adapter.engine.catalogue import Catalogue
     from bookkeeping.amga_adapter.server import AmgaServer, ServerSettings
 
     if (tls_cert is None) != (tls_key is None):
@@ -71,8 +88,16 @@ def serve(
         idle_timeout=idle_timeout,
         release_sessions=release_sessions,
     )
+    from bookkeeping.replication.mounts import MountingCatalogue, parse_mounts
+
+    mount_table = parse_mounts(
+        mounts or settings.amga_mounts, forwards or settings.amga_write_forwards
+    )
     try:
-        server = AmgaServer(Catalogue(engine), server_settings)
+        catalogue: object = Catalogue(engine)
+        if mount_table:
+            catalogue = MountingCatalogue(catalogue, mount_table)
+        server = AmgaServer(catalogue, server_settings)
         asyncio.run(server.serve_until_signalled())
     finally:
         engine.dispose()
@@ -87,16 +112,40 @@ def serve(
 def shell(
     url: str, password: str | None, cert: str | None, key: str | None, ca: str | None
 ) -> None:
-    """An interactive AMGA shell (amga://user@host:port; amgas:// for TLS)."""
-    client = MDClient.from_url(url, password=password)
+    """An interactive AMGA shell (amga://user@host:port, or host:port; amgas:// for TLS).
+
+    Words are quoted with single quotes as on the wire, or with double quotes as in a
+    shell; 'help' lists the commands."""
+    if "://" not in url:
+        url = f"amga://{url if '@' in url else 'anonymous@' + url}"
+    try:
+        client = MDClient.from_url(url, password=password)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
     if cert or ca or url.startswith("amgas://"):
         client.requireSSL(key=key, cert=cert, ca=ca)
     if password is None and client.login != "anonymous" and not cert:
         client.password = click.prompt(f"Password for {client.login}", hide_input=True)
     console = Console()
+    try:
+        client.whoami()  # connect and log in now: a refusal ends here, before the banner
+    except ConnectionLost as exc:
+        client.close()
+        raise DatabaseUnavailable(
+            f"cannot connect to {client.host}:{client.port}: {exc.server_message}"
+        ) from None
+    except CommandException as exc:
+        client.close()
+        message = f"{client.host}:{client.port} refused the login: {exc.server_message}"
+        raise ConfigError(message) from None
+    except OSError as exc:
+        client.close()
+        raise DatabaseUnavailable(
+            f"cannot connect to {client.host}:{client.port}: {exc.strerror or exc}"
+        ) from None
     save_history = _enable_history()
     try:
-        console.print(f"[bold]{client.host}:{client.port}[/] as {client.login}; 'quit' to leave")
+        console.print(f"[bold]{client.host}:{client.port}[/] as {client.login}; 'help', 'quit'")
         while True:
             try:
                 line = input(f"{client.login}@{client.host}> ").strip()
@@ -106,8 +155,11 @@ def shell(
                 break
             if not line:
                 continue
+            if line in {"help", "?"}:
+                console.print("Commands: " + ", ".join(sorted(COMMANDS)) + "; quit")
+                continue
             try:
-                _run_line(client, line, console)
+                _run_line(client, shell_quoted(line), console)
             except CommandException as exc:
                 console.print(f"[red]Error {exc.code}:[/] {exc.server_message}")
             except (ProtocolError, OSError, ValueError) as exc:
@@ -115,6 +167,35 @@ def shell(
     finally:
         save_history()
         client.close()
+
+
+def shell_quoted(line: str) -> str:
+    """``line`` with its top-level double-quoted words in the protocol's single quotes
+    (``addentry /d/e name "two words"``); double quotes inside single quotes (string
+    literals of a condition) are left alone."""
+    out: list[str] = []
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if char == "'":  # copy a single-quoted word whole, escapes included
+            end = index + 1
+            while end < len(line) and line[end] != "'":
+                end += 2 if line[end] == "\\" else 1
+            out.append(line[index : end + 1])
+            index = end + 1
+        elif char == '"':
+            end, word = index + 1, []
+            while end < len(line) and line[end] != '"':
+                if line[end] == "\\" and end + 1 < len(line):
+                    end += 1
+                word.append(line[end])
+                end += 1
+            out.append(quote("".join(word)))
+            index = end + 1
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
 
 
 def _run_line(client: MDClient, line: str, console: Console) -> None:

@@ -3,43 +3,41 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress, TaskID
 from sqlalchemy.engine import Engine
 
 from bookkeeping.backends import BACKENDS, open_bookkeeping, open_writers
 from bookkeeping.cli.common import db_option, engine_for, report_errors
 from bookkeeping.config import Settings
-from bookkeeping.errors import SchemaNotInitialised
+from bookkeeping.errors import BookkeepingError, SchemaNotInitialised, ValidationError
 from bookkeeping.generator import generate_reports
-from bookkeeping.interface import LISTING_ATTRIBUTES, ListingQuery
+from bookkeeping.interface import LISTING_ATTRIBUTES, Level, ListingQuery
 from bookkeeping.listing import format_line, parse_where
+from bookkeeping.progress import progress_bar
+from bookkeeping.storage.batch import upload_outputs
+from bookkeeping.storage.materialise import DEFAULT_SCALE, Materialiser
+from bookkeeping.storage.registry import StorageRegistry
 from bookkeeping.warehouse.tables import WAREHOUSE_TABLES
-from bookkeeping.writer.model import RecordStatus
+from bookkeeping.writer.model import JobReport, RecordResult, RecordStatus
+from bookkeeping.writer.parsing import load_report
 from bookkeeping.writer.service import DEFAULT_BATCH_SIZE, ingest_files, record_reports
 
 WRITE_BACKENDS = click.Choice([*BACKENDS, "both"])
 
 
-def _progress() -> Progress:
-    console = Console(stderr=True)
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
+def _advance(progress: Progress, task: TaskID, batch: Sequence[RecordResult]) -> None:
+    progress.advance(task, sum(result.files for result in batch))
 
 
 def engine_with_schema(settings: Settings) -> Engine:
@@ -64,9 +62,21 @@ def engine_with_schema(settings: Settings) -> Engine:
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE)
 @click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--upload",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Folder holding the reports' output files (by name): put them on --se once recorded.",
+)
+@click.option("--se", "se", default=None, help="The storage element --upload puts files on.")
 @report_errors
 def ingest(
-    settings: Settings, backend: str | None, batch_size: int, reports: tuple[Path, ...]
+    settings: Settings,
+    backend: str | None,
+    batch_size: int,
+    reports: tuple[Path, ...],
+    upload: Path | None,
+    se: str | None,
 ) -> None:
     """Record job reports (XML or JSON files).
 
@@ -74,10 +84,12 @@ def ingest(
     DIRAC_JobID) is skipped as a duplicate. A bad report is named with its problem and the
     others go on; the exit status is 1 if any report failed.
     """
+    if (upload is None) != (se is None):
+        raise click.UsageError("--upload and --se go together")
     engine = engine_with_schema(settings)
     try:
         writers = open_writers(engine, backend or settings.backend)
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("Recording", total=len(reports))
             results = ingest_files(
                 list(reports),
@@ -85,6 +97,8 @@ def ingest(
                 batch_size=batch_size,
                 on_report=lambda: progress.advance(task),
             )
+        if upload is not None and se is not None:
+            _upload(engine, backend or settings.backend, writers, reports, upload, se)
     finally:
         engine.dispose()
     counts: dict[str, Counter[RecordStatus]] = {name: Counter() for name in writers}
@@ -101,6 +115,31 @@ def ingest(
         raise SystemExit(1)
 
 
+def _upload(
+    engine: Engine,
+    choice: str,
+    writers: dict[str, Any],
+    reports: tuple[Path, ...],
+    folder: Path,
+    se: str,
+) -> None:
+    """Put the recorded reports' output files on ``se`` (bytes, then the copies' rows)."""
+    parsed = []
+    for path in reports:
+        try:
+            parsed.append(load_report(path))
+        except BookkeepingError:
+            continue  # reported above as FAILED
+    bookkeeping = open_bookkeeping(engine, "warehouse" if choice == "both" else choice)
+    done = upload_outputs(bookkeeping, list(writers.values()), StorageRegistry(engine), parsed,
+                          folder, se)  # fmt: skip
+    for lfn, problem in done.failed:
+        click.secho(f"NOT UPLOADED {lfn}: {problem}", err=True, fg="red")
+    click.echo(f"uploaded {len(done.done)} files to {se}, {len(done.failed)} not")
+    if done.failed:
+        raise SystemExit(1)
+
+
 @click.command()
 @db_option
 @click.option("--files", "file_count", type=click.IntRange(min=1), required=True)
@@ -112,27 +151,62 @@ def ingest(
     help="Implementation(s) to write to (default: $BK_BACKEND, else catalogue).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE)
+@click.option(
+    "--materialise",
+    is_flag=True,
+    help="Write a small real file for every copy, on storage elements (docs/storage.md).",
+)
+@click.option(
+    "--storage-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where --materialise puts its storage elements (default: DATA_DIR/storage).",
+)
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    default=DEFAULT_SCALE,
+    show_default=True,
+    help="--materialise writes Size // SCALE bytes per file.",
+)
 @report_errors
 def generate(
-    settings: Settings, file_count: int, seed: int, backend: str | None, batch_size: int
+    settings: Settings,
+    file_count: int,
+    seed: int,
+    backend: str | None,
+    batch_size: int,
+    materialise: bool,
+    storage_root: Path | None,
+    scale: int,
 ) -> None:
     """Generate realistic productions with exactly FILES output files (reproducible from
-    SEED) and record them through the writer's bulk path."""
+    SEED) and record them through the writer's bulk path; with --materialise, with real
+    bytes on disk pools, recall areas and emulated tape."""
     engine = engine_with_schema(settings)
     started = time.perf_counter()
     statuses: dict[str, Counter[RecordStatus]] = {}
     recorded_files: Counter[str] = Counter()
+    materialiser = None
+    if materialise:
+        root = storage_root or settings.data_dir / "storage"
+        materialiser = Materialiser(StorageRegistry(engine), root.absolute(), seed, scale)
+
+    def reports() -> Iterator[JobReport]:
+        made = generate_reports(file_count, seed)
+        return materialiser.reports(made) if materialiser is not None else made
+
     try:
         writers = open_writers(engine, backend or settings.backend)
-        with _progress() as progress:
+        with progress_bar() as progress:
             for name, writer in writers.items():
                 task = progress.add_task(f"Generating into {name}", total=file_count)
                 count: Counter[RecordStatus] = Counter()
                 for result in record_reports(
                     writer,
-                    generate_reports(file_count, seed),
+                    reports(),
                     batch_size=batch_size,
-                    on_batch=lambda batch, t=task: progress.advance(t, sum(r.files for r in batch)),
+                    on_batch=functools.partial(_advance, progress, task),
                 ):
                     count[result.status] += 1
                     if result.status is RecordStatus.RECORDED:
@@ -141,8 +215,15 @@ def generate(
                         click.secho(f"FAILED [{name}] {result.error}", err=True, fg="red")
                 statuses[name] = count
     finally:
+        if materialiser is not None:
+            materialiser.close()
         engine.dispose()
     elapsed = time.perf_counter() - started
+    if materialiser is not None:
+        click.echo(
+            f"materialised: {materialiser.files} files ({materialiser.bytes} bytes) written "
+            f"under {materialiser.root}"
+        )
     for name, count in statuses.items():
         click.echo(
             f"{name}: {count[RecordStatus.RECORDED]} jobs recorded "
@@ -202,6 +283,13 @@ def ls(
     try:
         bookkeeping = open_bookkeeping(engine, backend or settings.backend)
         count = bookkeeping.count_listing(query)
+        if count == 0:
+            known = sorted({str(v.value) for v in bookkeeping.level_values(Level.FILE_TYPE)})
+            if file_type not in known:
+                hint = ", ".join(known) if known else "none: the bookkeeping is empty"
+                raise ValidationError(
+                    f"no file type {file_type!r} (types are case-sensitive); known: {hint}"
+                )
         lines = bookkeeping.iter_listing(query)
         if output_format == "text":
             click.echo(f"Found {count} files:")

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.bootstrap import ROOT_USER
 from bookkeeping.cli.common import db_option, engine_for, fail, report_errors
 from bookkeeping.config import Settings
@@ -66,6 +66,35 @@ def user_add(
     with _catalogue(settings) as catalogue:
         catalogue.add_user(ROOT_USER, name, password, dn=dn, groups=groups)
     click.echo(f"Added user '{name}'.")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new password from the first line of standard input (else it is asked "
+    "for, twice, without echo).",
+)
+@click.option("--remove", is_flag=True, help="Remove the password: no password login.")
+@db_option
+@report_errors
+def user_passwd(settings: Settings, name: str, password_stdin: bool, remove: bool) -> None:
+    """Set (or --remove) the password of the catalogue user NAME."""
+    password: str | None = None
+    if password_stdin and remove:
+        raise click.UsageError("--password-stdin and --remove exclude each other")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("--password-stdin: standard input held no password")
+    elif not remove:
+        password = click.prompt(
+            f"New password for {name}", hide_input=True, confirmation_prompt=True
+        )
+    with _catalogue(settings) as catalogue:
+        catalogue.set_password(ROOT_USER, name, password)
+    click.echo(f"{'Removed' if remove else 'Changed'} the password of '{name}'.")
 
 
 @user.command("list")

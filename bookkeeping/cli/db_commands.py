@@ -19,7 +19,7 @@ def init(settings: Settings) -> None:
     The root password comes from $BK_ROOT_PASSWORD; without it one is generated and printed
     once. Running init again changes nothing.
     """
-    engine = engine_for(settings)
+    engine = engine_for(settings, create=True)
     try:
         result = initialise(engine, settings.root_password)
     finally:

@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.session import CatalogueSession
+from bookkeeping.amga_adapter.bookkeeping.views.rebuild import Progress as Advance
+from bookkeeping.amga_adapter.bookkeeping.views.rebuild import check, index_shards, rebuild
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.session import CatalogueSession
 from bookkeeping.cli.common import db_option, engine_for, report_errors
 from bookkeeping.cli.views_select import select_command
 from bookkeeping.config import Settings
-from bookkeeping.views.rebuild import Progress as Advance
-from bookkeeping.views.rebuild import check, index_shards, rebuild
+from bookkeeping.progress import progress_bar
 
 USER = "root"
 
@@ -25,24 +24,12 @@ def views() -> None:
     """The dataset views: roottree index and JobFileInfo<N> shards."""
 
 
-def _progress_bar(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-
-
 def _with_progress(
     settings: Settings, label: str, work: Callable[[CatalogueSession, Advance], int]
 ) -> int:
     """Run ``work(session, advance)`` as root with a progress bar of ``label``."""
     engine = engine_for(settings)
-    progress = _progress_bar(Console(stderr=True))
+    progress = progress_bar()
     session = Catalogue(engine).session(USER)
     try:
         with progress:

@@ -10,13 +10,13 @@ from typing import get_args
 
 import click
 
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.bookkeeping.views.builder import ViewSelection
+from bookkeeping.amga_adapter.bookkeeping.views.selection import view_files
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.cli.common import db_option, engine_for, report_errors
 from bookkeeping.config import Settings
 from bookkeeping.interface import FileOrder, FilesPage
 from bookkeeping.listing import format_size
-from bookkeeping.views.builder import ViewSelection
-from bookkeeping.views.selection import view_files
 
 USER = "root"
 _COLUMNS = ["file_id", "lfn", "size", "events", "production", "run", "guid", "visible"]
@@ -43,13 +43,16 @@ def _production_range(
 @db_option
 @click.option("--config", "config_name", help="Configuration name, e.g. LHCb.")
 @click.option("--config-version", help="Configuration version, e.g. Collision12.")
-@click.option("--conditions", help="Conditions (the roottree's DBVERSION).")
-@click.option("--processing-pass", help="Processing pass, e.g. /Real Data/Reco14.")
+@click.option(
+    "--conditions",
+    help="Conditions (the roottree's DBVERSION), e.g. Beam4000GeV-VeloClosed-MagDown.",
+)
+@click.option("--processing-pass", help="Processing pass, e.g. Real Data/Reco14.")
 @click.option("--event-type", type=int, help="8-digit event type.")
-@click.option("--file-type", help="File type, e.g. DST.")
+@click.option("--file-type", help="File type, e.g. SDST.")
 @click.option("--location", help="Site of the files' first copy, e.g. CERN.")
-@click.option("--program", help='Program that wrote them, e.g. "DaVinci v32r2".')
-@click.option("--input-type", "input_file_type", help="File type they were made from.")
+@click.option("--program", help='Program that wrote them, e.g. "Brunel v43r2p2".')
+@click.option("--input-type", "input_file_type", help="File type they were made from, e.g. RAW.")
 @click.option("--event-description", help="The event type's description.")
 @click.option("--production", type=int, help="One production.")
 @click.option(
@@ -81,7 +84,13 @@ def select_command(
     **selection: object,
 ) -> None:
     """A page of the files selected by any roottree attributes, with the selection's totals.
-    Options left out match every value."""
+    Options left out match every value. The examples are values of the data `bk generate`
+    writes (`make demo`); `tests/views/test_select_help.py` runs each of them.
+
+    \b
+    Example:
+      bk views select --file-type SDST --processing-pass "Real Data/Reco14" --limit 5
+    """
     wanted = ViewSelection(**selection)  # type: ignore[arg-type]
     engine = engine_for(settings)
     session = Catalogue(engine).session(USER)

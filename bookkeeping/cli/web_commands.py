@@ -22,34 +22,55 @@ def web() -> None:
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="TCP port [default: $BK_WEB_PORT or 5000]")  # fmt: skip
-@click.option("--backend", type=_BACKENDS, default="warehouse", show_default=True,
-              help="Which bookkeeping implementation serves the pages")  # fmt: skip
-@click.option("--debug", is_flag=True, help="Reload on code changes, show tracebacks")
+@click.option("--backend", type=_BACKENDS, default=None,
+              help="Which bookkeeping implementation serves the pages "
+                   "[default: $BK_BACKEND, as bk ls and bk ingest]")  # fmt: skip
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="gunicorn worker processes (ignored with --debug)")  # fmt: skip
+@click.option("--debug", is_flag=True,
+              help="Flask's development server: reload on code changes, tracebacks")  # fmt: skip
 @report_errors
 def serve(
-    settings: Settings, host: str | None, port: int | None, backend: str, debug: bool
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    backend: str | None,
+    workers: int,
+    debug: bool,
 ) -> None:
-    """Serve the web UI with the development server (threaded).
-
-    In production use gunicorn (see docs/webui.md):
+    """Serve the web UI with gunicorn (``--workers`` processes, threads in each).
 
     \b
-      gunicorn -w 4 -b 127.0.0.1:5000 'webui:create_app()'
+    Equivalent by hand:
+      gunicorn -w 4 -k gthread -b 127.0.0.1:5000 'webui:create_app()'
     """
-    from werkzeug.serving import run_simple
-
     from webui import create_app
 
-    app = create_app(
-        {"DATABASE_URL": settings.resolved_database_url, "BOOKKEEPING_BACKEND": backend}
-    )
+    backend = backend or settings.backend
+    engine_for(settings).dispose()  # a missing SQLite file is refused here, not created
+    config = {"DATABASE_URL": settings.resolved_database_url, "BOOKKEEPING_BACKEND": backend}
     host = host or settings.web_host
     port = settings.web_port if port is None else port
-    click.echo(
-        f"Serving {mask_url(settings.resolved_database_url)} ({backend}) "
-        f"at http://{host}:{port}/  (Ctrl+C to stop)"
-    )
-    run_simple(host, port, app, threaded=True, use_reloader=debug, use_debugger=debug)
+    where = f"{mask_url(settings.resolved_database_url)} ({backend}) at http://{host}:{port}/"
+    if debug:
+        from werkzeug.serving import run_simple
+
+        click.echo(f"Serving {where} with Flask's development server (Ctrl+C to stop)")
+        run_simple(host, port, create_app(config), threaded=True, use_reloader=True,
+                   use_debugger=True)  # fmt: skip
+        return
+    # A bad database or setting, or a taken port, fails here with one line, before any
+    # worker starts (gunicorn alone would retry the bind for seconds, then exit).
+    create_app(config).extensions["bookkeeping"].engine.dispose()
+    from webui.serving import check_port_free
+    from webui.serving import serve as serve_with_gunicorn
+
+    check_port_free(host, port)
+
+    def announce() -> None:
+        click.echo(f"Serving {where} with {workers} gunicorn workers (Ctrl+C to stop)")
+
+    serve_with_gunicorn(lambda: create_app(config), host, port, workers, on_ready=announce)
 
 
 @click.group()

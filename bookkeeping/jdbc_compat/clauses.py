@@ -16,7 +16,7 @@ from bookkeeping.jdbc_compat.scope import Scope, unsupported
 _IGNORED_FLAGS = {"big_int"}  # sqlglot bookkeeping, not SQL
 
 
-def reject_unknown_args(node: exp.Expression, allowed: Iterable[str], context: str) -> None:
+def reject_unknown_args(node: exp.Expr, allowed: Iterable[str], context: str) -> None:
     """NotSupportedError for any clause of ``node`` outside ``allowed`` (HAVING, WITH, ...)."""
     allowed = set(allowed) | _IGNORED_FLAGS
     for key, value in node.args.items():
@@ -28,7 +28,7 @@ def reject_unknown_args(node: exp.Expression, allowed: Iterable[str], context: s
         raise NotSupportedError(f"{shown} is not supported in {context}")
 
 
-def conjuncts_of(condition: exp.Expression) -> list[exp.Expression]:
+def conjuncts_of(condition: exp.Expr) -> list[exp.Expr]:
     """The terms of a top-level AND chain (parentheses around the chain are transparent)."""
     if isinstance(condition, exp.Paren):
         return conjuncts_of(condition.this)
@@ -43,7 +43,7 @@ class JoinStep:
 
     index: int
     outer: bool  # LEFT [OUTER] JOIN
-    on: list[exp.Expression]
+    on: list[exp.Expr]
 
 
 def from_scope(node: exp.Select, schema: CatalogueSchema) -> tuple[Scope, list[JoinStep]]:
@@ -52,7 +52,7 @@ def from_scope(node: exp.Select, schema: CatalogueSchema) -> tuple[Scope, list[J
     if from_ is None:
         raise NotSupportedError("SELECT without FROM: the catalogue answers queries over tables")
     reject_unknown_args(from_, {"this"}, "FROM")
-    tables: list[exp.Expression] = [from_.this]
+    tables: list[exp.Expr] = [from_.this]
     steps: list[JoinStep] = []
     for join in node.args.get("joins") or []:
         side, kind = (join.args.get("side") or "").upper(), (join.args.get("kind") or "").upper()
@@ -73,10 +73,10 @@ def from_scope(node: exp.Select, schema: CatalogueSchema) -> tuple[Scope, list[J
 
 
 def select_items(
-    expressions: Sequence[exp.Expression], scope: Scope
-) -> list[tuple[exp.Expression, str, str | None]]:
+    expressions: Sequence[exp.Expr], scope: Scope
+) -> list[tuple[exp.Expr, str, str | None]]:
     """(expression, result column name, alias) per item, ``*`` and ``t.*`` expanded."""
-    items: list[tuple[exp.Expression, str, str | None]] = []
+    items: list[tuple[exp.Expr, str, str | None]] = []
     for expression in expressions:
         star_table = _star_table(expression)
         if star_table is not None:
@@ -97,7 +97,7 @@ def select_items(
     return items
 
 
-def _star_table(expression: exp.Expression) -> str | None:
+def _star_table(expression: exp.Expr) -> str | None:
     """'' for ``*``, the table for ``t.*``, None for anything else."""
     if isinstance(expression, exp.Star):
         return ""
@@ -106,7 +106,7 @@ def _star_table(expression: exp.Expression) -> str | None:
     return None
 
 
-def bound(node: exp.Expression | None, params: Sequence[object], clause: str) -> int | None:
+def bound(node: exp.Expr | None, params: Sequence[object], clause: str) -> int | None:
     """The value of LIMIT/OFFSET: a non-negative integer literal or parameter (a negative
     LIMIT means none)."""
     if node is None:
@@ -144,7 +144,7 @@ def bound(node: exp.Expression | None, params: Sequence[object], clause: str) ->
 BINARY_COLLATIONS = frozenset({"binary", "c", "posix", "utf8mb4_bin", "utf8_bin"})
 
 
-def binary_collation(node: exp.Collate) -> exp.Expression:
+def binary_collation(node: exp.Collate) -> exp.Expr:
     """The ordered expression of ``x COLLATE <binary collation>``; other collations would
     order differently and are refused."""
     reject_unknown_args(node, {"this", "expression"}, "COLLATE")

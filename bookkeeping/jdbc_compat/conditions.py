@@ -33,7 +33,7 @@ from bookkeeping.jdbc_compat.scope import ResolvedColumn, check_args, unsupporte
 
 _NUMBER = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?")
 
-COMPARISONS: dict[type[exp.Expression], str] = {
+COMPARISONS: dict[type[exp.Expr], str] = {
     exp.EQ: "=",
     exp.NEQ: "<>",
     exp.GT: ">",
@@ -41,20 +41,20 @@ COMPARISONS: dict[type[exp.Expression], str] = {
     exp.LT: "<",
     exp.LTE: "<=",
 }
-ARITHMETIC: dict[type[exp.Expression], str] = {
+ARITHMETIC: dict[type[exp.Expr], str] = {
     exp.Add: "+",
     exp.Sub: "-",
     exp.Mul: "*",
     exp.Div: "/",
 }
-AGGREGATES: dict[type[exp.Expression], str] = {
+AGGREGATES: dict[type[exp.Expr], str] = {
     exp.Count: "count",
     exp.Min: "min",
     exp.Max: "max",
     exp.Sum: "sum",
     exp.Avg: "avg",
 }
-CASE_FUNCTIONS: dict[type[exp.Expression], str] = {exp.Lower: "lower", exp.Upper: "upper"}
+CASE_FUNCTIONS: dict[type[exp.Expr], str] = {exp.Lower: "lower", exp.Upper: "upper"}
 
 
 class QueryLanguageWriter:
@@ -65,7 +65,7 @@ class QueryLanguageWriter:
         self.params = params
         self.kind = KindOf(resolve, params)
 
-    def write(self, node: exp.Expression) -> str:
+    def write(self, node: exp.Expr) -> str:
         if isinstance(node, exp.AggFunc):
             raise Untranslatable("aggregate inside an expression")
         check_args(node)
@@ -92,7 +92,7 @@ class QueryLanguageWriter:
             return f"({self.write(node.left)} {node.key} {self.write(node.right)})"
         if isinstance(node, exp.Not):
             return f"(not {self.write(node.this)})"
-        if type(node) in COMPARISONS:
+        if type(node) in COMPARISONS and isinstance(node, exp.Binary):
             left, right = (
                 self._compared(node.left, node.right),
                 self._compared(node.right, node.left),
@@ -105,7 +105,7 @@ class QueryLanguageWriter:
             # SQL (SQLite's dialect, which we parse) divides two integers as integers; the
             # query language always divides as reals: Python computes it.
             raise Untranslatable("integer division")
-        if type(node) in ARITHMETIC:
+        if type(node) in ARITHMETIC and isinstance(node, exp.Binary):
             return f"({self.write(node.left)} {ARITHMETIC[type(node)]} {self.write(node.right)})"
         if isinstance(node, exp.Neg):
             return f"(-{self.write(node.this)})"
@@ -123,7 +123,7 @@ class QueryLanguageWriter:
             return f"{CASE_FUNCTIONS[type(node)]}({self.write(node.this)})"
         raise unsupported(node)
 
-    def _compared(self, node: exp.Expression, other: exp.Expression) -> str:
+    def _compared(self, node: exp.Expr, other: exp.Expr) -> str:
         """One side of a comparison. A number constant meeting text is sent as the text the
         catalogue would make of it: the query language reads ``-1`` as a negation, which it
         then refuses to compare with text, where SQL compares "-1"."""
@@ -166,7 +166,7 @@ class QueryLanguageWriter:
         operator = "not like" if like.args.get("negate") else "like"
         return f"({self.write(like.this)} {operator} {quote_string(''.join(parts))})"
 
-    def _constant_text(self, node: exp.Expression) -> str:
+    def _constant_text(self, node: exp.Expr) -> str:
         if isinstance(node, exp.Paren):
             return self._constant_text(node.this)
         if isinstance(node, exp.DPipe):
@@ -180,7 +180,7 @@ class QueryLanguageWriter:
                 return value
         raise Untranslatable("a LIKE pattern that is not constant text")
 
-    def _like_pattern(self, node: exp.Expression) -> str:
+    def _like_pattern(self, node: exp.Expr) -> str:
         """SQL LIKE (no ESCAPE clause) has no escape character; the query language's LIKE
         escapes with backslash, so a backslash in the pattern is doubled to stay literal."""
         if isinstance(node, exp.Literal) and node.is_string:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bookkeeping.errors import BookkeepingError
+import sqlalchemy as sa
+
+from bookkeeping import db_errors
+from bookkeeping.errors import BookkeepingError, SchemaNotInitialised
 from bookkeeping.jdbc_compat.connection import Connection
 from bookkeeping.jdbc_compat.errors_map import to_dbapi
 from bookkeeping.jdbc_compat.exceptions import InterfaceError
@@ -13,9 +16,10 @@ from bookkeeping.jdbc_compat.local import LocalBackend
 from bookkeeping.jdbc_compat.views import View
 
 if TYPE_CHECKING:
-    from bookkeeping.amga_adapter.catalogue import Catalogue
+    from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 
 DEFAULT_USER = "root"
+CATALOGUE_TABLE = "cat_directories"  # the catalogue system table every database has
 
 
 def connect(
@@ -43,19 +47,29 @@ def connect(
         return Connection(_local(dsn, user, password, base_directory), views)
     except BookkeepingError as exc:
         raise to_dbapi(exc) from exc
+    except sa.exc.DBAPIError as exc:  # unreachable server, not a database file
+        raise to_dbapi(db_errors.translate(exc, "connect")) from None
 
 
 def _local(
     dsn: str | Catalogue, user: str, password: str | None, base_directory: str
 ) -> LocalBackend:
     # Imported here: the catalogue engine is only needed by in-process connections.
-    from bookkeeping.amga_adapter.catalogue import Catalogue
+    from bookkeeping.amga_adapter.engine.catalogue import Catalogue
     from bookkeeping.engines import create_engine
 
     if isinstance(dsn, Catalogue):
         catalogue, on_close = dsn, None
     elif isinstance(dsn, str):
         engine = create_engine(dsn)
+        try:
+            if not sa.inspect(engine).has_table(CATALOGUE_TABLE):
+                raise SchemaNotInitialised(
+                    f"the database has no catalogue ({CATALOGUE_TABLE} is missing): run bk init"
+                )
+        except BaseException:
+            engine.dispose()
+            raise
         catalogue, on_close = Catalogue(engine), engine.dispose
     else:
         raise InterfaceError(f"connect() needs a URL or a Catalogue, got {type(dsn).__name__}")

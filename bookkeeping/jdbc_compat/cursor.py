@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bookkeeping.errors import BookkeepingError
 from bookkeeping.jdbc_compat.errors_map import to_dbapi
-from bookkeeping.jdbc_compat.exceptions import InterfaceError, ProgrammingError
+from bookkeeping.jdbc_compat.exceptions import DataError, InterfaceError, ProgrammingError
 from bookkeeping.jdbc_compat.plans import InsertRows, Plan
 from bookkeeping.jdbc_compat.translate import translate
 
@@ -69,6 +69,17 @@ class Cursor:
                 return translate(operation, parameters, schema)
         except BookkeepingError as exc:
             raise to_dbapi(exc) from exc
+        # The SQL parser (sqlglot) recurses over the statement and converts its numbers:
+        # a hostile statement must still end in a PEP 249 error.
+        except RecursionError:
+            raise ProgrammingError(
+                "the statement is nested too deeply (or its and/or chain is too long) to "
+                "be parsed; use IN (...) for a list of values"
+            ) from None
+        except OverflowError as exc:
+            raise DataError(f"a number of the statement is out of range: {exc}") from None
+        except ValueError as exc:  # e.g. an integer of thousands of digits
+            raise DataError(f"a value of the statement cannot be read: {exc}") from None
 
     def _run(self, plan: Plan | None) -> None:
         outcome = self.connection._execute(plan)

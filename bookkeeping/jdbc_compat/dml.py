@@ -65,13 +65,13 @@ def translate_insert(
     )
 
 
-def _identifier(node: exp.Expression) -> str:
+def _identifier(node: exp.Expr) -> str:
     if isinstance(node, exp.Identifier | exp.Column):
         return node.name
     raise unsupported(node, "the INSERT column list")
 
 
-def _value(node: exp.Expression, params: Sequence[object]) -> object:
+def _value(node: exp.Expr, params: Sequence[object]) -> object:
     """A VALUES cell: a literal, a parameter, NULL, a signed number."""
     if isinstance(node, exp.Placeholder):
         value = parameter(node, params)
@@ -100,7 +100,7 @@ def translate_update(
 ) -> UpdateEntries | RewriteEntries:
     reject_unknown_args(node, {"this", "expressions", "where"}, "UPDATE")
     scope = Scope(schema, [node.this])
-    assignments: list[tuple[ResolvedColumn, exp.Expression]] = []
+    assignments: list[tuple[ResolvedColumn, exp.Expr]] = []
     for assignment in node.expressions:
         if not isinstance(assignment, exp.EQ) or not isinstance(assignment.left, exp.Column):
             raise unsupported(assignment, "UPDATE ... SET")
@@ -138,7 +138,7 @@ def translate_delete(
     return RewriteEntries(directory, query(), keep, None)
 
 
-def _where(node: exp.Expression) -> list[exp.Expression]:
+def _where(node: exp.Expr) -> list[exp.Expr]:
     where = node.args.get("where")
     conjuncts = conjuncts_of(where.this) if where is not None else []
     if any(c.find(exp.AggFunc) for c in conjuncts):
@@ -147,7 +147,7 @@ def _where(node: exp.Expression) -> list[exp.Expression]:
 
 
 def _candidates(
-    scope: Scope, conjuncts: list[exp.Expression], params: Sequence[object]
+    scope: Scope, conjuncts: list[exp.Expr], params: Sequence[object]
 ) -> tuple[Callable[[], CatalogueQuery], PythonCompiler, Evaluator | None]:
     """The fetch of candidate entries (entry name first), its Python compiler and filter."""
     source = scope.sources[0]

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from bookkeeping.jdbc_compat.catalogue_types import catalogue_type
 from bookkeeping.jdbc_compat.conditions import ARITHMETIC, COMPARISONS
 from bookkeeping.jdbc_compat.exceptions import DataError, NotSupportedError, ProgrammingError
 from bookkeeping.jdbc_compat.kinds import (
@@ -126,7 +127,7 @@ class PythonCompiler:
         # where a statement cannot read one (UPDATE, DELETE).
         self.subquery = subquery
 
-    def compile(self, node: exp.Expression) -> Evaluator:  # noqa: C901 - one branch per node
+    def compile(self, node: exp.Expr) -> Evaluator:  # noqa: C901 - one branch per node
         if isinstance(node, exp.AggFunc) and self.aggregate is not None:
             return self.aggregate(node)  # its arguments are checked where it is compiled
         check_args(node)
@@ -149,7 +150,7 @@ class PythonCompiler:
         if isinstance(node, exp.Not):
             inner = self.compile(node.this)
             return lambda row: None if (v := inner(row)) is None else not v
-        if type(node) in COMPARISONS:
+        if type(node) in COMPARISONS and isinstance(node, exp.Binary):
             return self._comparison(COMPARISONS[type(node)], node.left, node.right, node)
         if isinstance(node, exp.Between):
             low = self._comparison(">=", node.this, node.args["low"], node)
@@ -178,7 +179,7 @@ class PythonCompiler:
                 return None if a is None or b is None else f"{a}{b}"
 
             return concatenate
-        if type(node) in ARITHMETIC:
+        if type(node) in ARITHMETIC and isinstance(node, exp.Binary):
             return self._arithmetic(ARITHMETIC[type(node)], node)
         if isinstance(node, exp.Neg):
             inner = self._number(node.this, node)
@@ -195,8 +196,6 @@ class PythonCompiler:
         raise unsupported(node)
 
     def _cast(self, node: exp.Cast) -> Evaluator:
-        from bookkeeping.jdbc_compat.ddl import catalogue_type
-
         inner = self.compile(node.this)
         kind = base_type(catalogue_type(node.args["to"]))
         convert: Callable[[Any], Any]
@@ -243,7 +242,7 @@ class PythonCompiler:
         return evaluate
 
     def _typed_pair(
-        self, left: exp.Expression, right: exp.Expression, context: exp.Expression
+        self, left: exp.Expr, right: exp.Expr, context: exp.Expr
     ) -> tuple[Evaluator, Evaluator]:
         """Both sides of a comparison: a constant meeting a column takes its type, as in the
         catalogue; one of the other kind meeting anything else is refused
@@ -263,11 +262,11 @@ class PythonCompiler:
                 value = coerce(value, self.resolve(column).type_code, shown(context))
             else:
                 refuse_unconverted(value, self.kind(other), shown(context))
-            compiled.append(lambda row, value=value: value)
+            compiled.append(_constant(value))
         return compiled[0], compiled[1]
 
     def check_comparable(
-        self, left: exp.Expression, right: exp.Expression, context: exp.Expression
+        self, left: exp.Expr, right: exp.Expr, context: exp.Expr
     ) -> None:
         """ProgrammingError when text, numbers and dates meet (as in the catalogue)."""
         kinds = {family(self.kind(left)), family(self.kind(right))} - {UNKNOWN}
@@ -276,7 +275,7 @@ class PythonCompiler:
             raise ProgrammingError(f"cannot compare a {first} with a {second}: {shown(context)}")
 
     def _comparison(
-        self, op: str, left: exp.Expression, right: exp.Expression, context: exp.Expression
+        self, op: str, left: exp.Expr, right: exp.Expr, context: exp.Expr
     ) -> Evaluator:
         first, second = self._typed_pair(left, right, context)
         compare = _COMPARE[op]
@@ -314,7 +313,7 @@ class PythonCompiler:
 
         return evaluate
 
-    def _number(self, node: exp.Expression, context: exp.Expression) -> Evaluator:
+    def _number(self, node: exp.Expr, context: exp.Expr) -> Evaluator:
         """An operand of arithmetic: a number. A text constant there is read as a number (as
         the catalogue reads a string literal); text or a date is a ProgrammingError."""
         if is_constant(node):
@@ -357,7 +356,7 @@ class PythonCompiler:
 
         return evaluate
 
-    def _arithmetic(self, op: str, node: exp.Expression) -> Evaluator:
+    def _arithmetic(self, op: str, node: exp.Binary) -> Evaluator:
         left, right = self._number(node.left, node), self._number(node.right, node)
 
         def evaluate(row: Row) -> Any:
@@ -385,3 +384,8 @@ def integer_division(a: int, b: int) -> int:
     (Python's ``//`` floors, so -7 // 2 is -4 where SQL gives -3)."""
     quotient = abs(a) // abs(b)
     return quotient if (a < 0) == (b < 0) else -quotient
+
+
+def _constant(value: Any) -> Evaluator:
+    """An evaluator answering ``value`` for every row."""
+    return lambda row: value

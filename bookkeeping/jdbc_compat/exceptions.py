@@ -6,7 +6,7 @@ Every class keeps the name PEP 249 gives it (code written for any DB-API driver 
 
 from __future__ import annotations
 
-from bookkeeping.errors import BookkeepingError
+from bookkeeping.errors import BookkeepingError, Kind
 
 
 class Warning(BookkeepingError):  # noqa: A001 - the name is fixed by PEP 249
@@ -37,6 +37,7 @@ class DataError(DatabaseError):
     """A value does not fit its column: wrong type, out of range."""
 
     code = 704
+    kind = Kind.DATA
 
 
 class OperationalError(DatabaseError):
@@ -49,24 +50,28 @@ class IntegrityError(DatabaseError):
     """A constraint was violated: a duplicate, a NULL in a NOT NULL column."""
 
     code = 706
+    kind = Kind.CONSTRAINT
 
 
 class InternalError(DatabaseError):
     """The catalogue is in an inconsistent state."""
 
     code = 707
+    kind = Kind.INTERNAL
 
 
 class ProgrammingError(DatabaseError):
     """A wrong SQL statement, an unknown table or column, a wrong number of parameters."""
 
     code = 708
+    kind = Kind.SYNTAX
 
 
 class NotSupportedError(DatabaseError):
     """A SQL construct the catalogue cannot execute exactly; the message names it."""
 
     code = 709
+    kind = Kind.UNSUPPORTED
 
 
 __all__ = [

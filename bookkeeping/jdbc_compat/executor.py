@@ -100,7 +100,7 @@ def _restriction(current: list[list[object]], step: JoinStep) -> Restriction:
         if len(values) > MAX_RESTRICTED_KEYS:
             return None
         try:
-            return column, sorted(values)  # type: ignore[type-var]
+            return column, sorted(values)
         except TypeError:  # values of mixed types: any order will do
             return column, list(values)
     return None
@@ -141,9 +141,12 @@ def _insert(plan: InsertRows, backend: Backend) -> int:
         if plan.name_slot is None:
             name = uuid.uuid4().hex
         else:
-            name = row[plan.name_slot]
-            if not isinstance(name, str) or not name or "/" in name:
-                raise DataError(f"entry name (FILE) must be a non-empty text without '/': {name!r}")
+            given = row[plan.name_slot]
+            if not isinstance(given, str) or not given or "/" in given:
+                raise DataError(
+                    f"entry name (FILE) must be a non-empty text without '/': {given!r}"
+                )
+            name = given
         values = {
             attribute: value
             for i, (attribute, value) in enumerate(zip(plan.attributes, row, strict=True))

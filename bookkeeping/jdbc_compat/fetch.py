@@ -11,6 +11,8 @@
 
 Every fetch can be *restricted* to the rows whose key is one of the values the rows joined
 so far hold (``key in (...)``, in chunks), so that joining a few rows reads a few rows.
+``build_fetch`` picks the fetch of a part and its slots in the joined row (``Layout``); the
+joins in Python (``join.py``) and EXISTS subqueries (``subquery.py``) both use it.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from bookkeeping.chunking import chunked
+from bookkeeping.jdbc_compat import plans
 from bookkeeping.jdbc_compat.backend import Backend
 from bookkeeping.jdbc_compat.conditions import QueryLanguageWriter
 from bookkeeping.jdbc_compat.literals import render_literal
 from bookkeeping.jdbc_compat.plans import CatalogueQuery
 from bookkeeping.jdbc_compat.schema import ENTRY_NAME, ENTRY_TYPE, reference
-from bookkeeping.jdbc_compat.scope import NAME, PARTITION, VALUE, ResolvedColumn
-from bookkeeping.jdbc_compat.views import NameValueTable
+from bookkeeping.jdbc_compat.scope import NAME, PARTITION, VALUE, ResolvedColumn, Scope, Source
+from bookkeeping.jdbc_compat.views import NameValueTable, PartitionedTable
 
 IN_CHUNK = 500
 # A join step reads only the matching rows of its table when the rows so far hold at most
@@ -46,8 +50,8 @@ def _conditions(
         yield base
         return
     column, values = restriction
-    for start in range(0, len(values), IN_CHUNK):
-        literals = ", ".join(render_literal(v) for v in values[start : start + IN_CHUNK])
+    for chunk in chunked(values, IN_CHUNK):
+        literals = ", ".join(render_literal(v) for v in chunk)
         term = f"({ref(column)} in ({literals}))"
         yield f"{base} and {term}" if base else term
 
@@ -82,7 +86,7 @@ class PartitionFetch:
     columns: tuple[ResolvedColumn, ...]  # attributes read (resolved against the parent)
     positions: tuple[int, ...]
     partition_positions: tuple[int, ...]
-    terms: tuple[exp.Expression, ...]  # pushed conditions, written for each partition
+    terms: tuple[exp.Expr, ...]  # pushed conditions, written for each partition
     resolve: Callable[[exp.Column], ResolvedColumn]
     params: Sequence[object]
     not_null: tuple[int, ...] = ()  # slots never NULL: "" where the wire says NULL
@@ -163,3 +167,60 @@ def unfold_slot(column: ResolvedColumn) -> str:
 
 def is_partition(column: ResolvedColumn) -> bool:
     return column.virtual == PARTITION
+
+
+class Layout:
+    """The joined row's layout: one slot per column used, in first-use order."""
+
+    def __init__(self) -> None:
+        self.columns: list[ResolvedColumn] = []
+
+    def slot(self, column: ResolvedColumn) -> int:
+        if column not in self.columns:
+            self.columns.append(column)
+        return self.columns.index(column)
+
+
+def build_fetch(
+    sources: list[Source],
+    layout: Layout,
+    terms: list[exp.Expr],
+    writer: QueryLanguageWriter,
+    scope: Scope,
+    params: object,
+) -> Fetch:
+    """How ``sources`` (the core, or one table) are read into their slots of ``layout``."""
+    wanted = {source.name for source in sources}
+    positions = [i for i, c in enumerate(layout.columns) if c.source in wanted]
+    columns = [layout.columns[i] for i in positions]
+    view = sources[0].view
+    if isinstance(view, PartitionedTable):
+        real = [(p, c) for p, c in zip(positions, columns, strict=True) if not is_partition(c)]
+        never_null = {attribute for sql, attribute, _ in view.columns if sql in view.not_null}
+        return PartitionFetch(
+            sources[0].directory,
+            tuple(c for _, c in real),
+            tuple(p for p, _ in real),
+            tuple(p for p, c in zip(positions, columns, strict=True) if is_partition(c)),
+            tuple(terms),
+            scope.column,
+            params,  # type: ignore[arg-type]
+            tuple(p for p, c in real if c.attribute in never_null),
+        )
+    condition = " and ".join(writer.write(term) for term in terms)
+    if isinstance(view, NameValueTable):
+        slots: dict[str, list[int]] = {}
+        for position, column in zip(positions, columns, strict=True):
+            slots.setdefault(unfold_slot(column), []).append(position)
+        key_type = sources[0].attributes[0][1]
+        return UnfoldFetch(
+            sources[0].directory,
+            view,
+            key_type,
+            {slot: tuple(found) for slot, found in slots.items()},
+            condition,
+        )
+    query = plans.CatalogueQuery(
+        tuple(c.ref for c in columns), condition, tuple(c.type_code for c in columns)
+    )
+    return TableFetch(query, tuple(positions))

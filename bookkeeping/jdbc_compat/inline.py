@@ -19,14 +19,14 @@ from bookkeeping.jdbc_compat.scope import DIRECTORY_META
 from bookkeeping.jdbc_compat.views import NameValueTable, View, find_view
 
 
-def where_terms(select: exp.Select) -> list[exp.Expression]:
+def where_terms(select: exp.Select) -> list[exp.Expr]:
     where = select.args.get("where")
     return conjuncts_of(where.this) if where is not None else []
 
 
 def inline_exists(select: exp.Select, views: Mapping[str, View]) -> None:
     """Turn every such WHERE term of ``select`` (a copy) into a JOIN of its own."""
-    kept: list[exp.Expression] = []
+    kept: list[exp.Expr] = []
     for term in where_terms(select):
         found = exists_as_join(term, views, select)
         if found is None:
@@ -39,8 +39,8 @@ def inline_exists(select: exp.Select, views: Mapping[str, View]) -> None:
 
 
 def exists_as_join(
-    term: exp.Expression, views: Mapping[str, View], select: exp.Select
-) -> tuple[exp.Table, list[exp.Expression]] | None:
+    term: exp.Expr, views: Mapping[str, View], select: exp.Select
+) -> tuple[exp.Table, list[exp.Expr]] | None:
     """(table, WHERE terms) of an EXISTS that can be read as an inner join, else None."""
     while isinstance(term, exp.Paren):
         term = term.this
@@ -82,7 +82,7 @@ def exists_as_join(
     return (table, terms) if named and keyed else None
 
 
-def _fixes(term: exp.Expression, alias: str, column: str) -> bool:
+def _fixes(term: exp.Expr, alias: str, column: str) -> bool:
     """``alias.column = <literal or parameter>`` (either way round)."""
     if not isinstance(term, exp.EQ):
         return False
@@ -97,9 +97,9 @@ def _fixes(term: exp.Expression, alias: str, column: str) -> bool:
     return False
 
 
-def statement_tables(select: exp.Select) -> list[tuple[exp.Expression, exp.Join | None]]:
+def statement_tables(select: exp.Select) -> list[tuple[exp.Expr, exp.Join | None]]:
     from_ = select.args.get("from_")
-    tables: list[tuple[exp.Expression, exp.Join | None]] = []
+    tables: list[tuple[exp.Expr, exp.Join | None]] = []
     if from_ is not None:
         tables.append((from_.this, None))
     tables += [(join.this, join) for join in select.args.get("joins") or []]

@@ -25,38 +25,18 @@ from bookkeeping.jdbc_compat.clauses import JoinStep
 from bookkeeping.jdbc_compat.conditions import QueryLanguageWriter
 from bookkeeping.jdbc_compat.evaluate import Evaluator, PythonCompiler
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError
-from bookkeeping.jdbc_compat.fetch import (
-    Fetch,
-    PartitionFetch,
-    TableFetch,
-    UnfoldFetch,
-    is_partition,
-    unfold_slot,
-)
+from bookkeeping.jdbc_compat.fetch import Layout, build_fetch
 from bookkeeping.jdbc_compat.literals import Untranslatable
 from bookkeeping.jdbc_compat.schema import ENTRY_NAME
-from bookkeeping.jdbc_compat.scope import ResolvedColumn, Scope, Source
-from bookkeeping.jdbc_compat.select import SelectStatement
+from bookkeeping.jdbc_compat.scope import ResolvedColumn, Scope
+from bookkeeping.jdbc_compat.statement import SelectStatement
 from bookkeeping.jdbc_compat.types import base_type
-from bookkeeping.jdbc_compat.views import NameValueTable, PartitionedTable
 
 _INTEGERS = frozenset({"int", "integer", "bigint", "smallint"})
 _TEXTS = frozenset({"varchar", "varchar2", "char", "text"})
 
 
-class Layout:
-    """The joined row's layout: one slot per column used, in first-use order."""
-
-    def __init__(self) -> None:
-        self.columns: list[ResolvedColumn] = []
-
-    def slot(self, column: ResolvedColumn) -> int:
-        if column not in self.columns:
-            self.columns.append(column)
-        return self.columns.index(column)
-
-
-def sources_of(term: exp.Expression, scope: Scope) -> set[str]:
+def sources_of(term: exp.Expr, scope: Scope) -> set[str]:
     subquery = term.find(exp.Select)
     if subquery is not None:
         raise NotSupportedError(f"subqueries are not supported here: {term.sql()[:60]}")
@@ -93,10 +73,10 @@ def join_in_python(statement: SelectStatement, steps: list[JoinStep]) -> plans.J
     core = _core(scope, steps)
     parts = [sorted(core)] + [[step.index] for step in steps if step.index not in core]
     part_of = {names[i]: p for p, members in enumerate(parts) for i in members}
-    pushed: list[list[exp.Expression]] = [[] for _ in parts]
+    pushed: list[list[exp.Expr]] = [[] for _ in parts]
     nullable = {names[step.index] for step in steps if step.outer}
 
-    def push(term: exp.Expression, part: int) -> bool:
+    def push(term: exp.Expr, part: int) -> bool:
         try:
             writer.write(term)
         except Untranslatable:
@@ -147,58 +127,13 @@ def join_in_python(statement: SelectStatement, steps: list[JoinStep]) -> plans.J
     )
 
 
-def build_fetch(
-    sources: list[Source],
-    layout: Layout,
-    terms: list[exp.Expression],
-    writer: QueryLanguageWriter,
-    scope: Scope,
-    params: object,
-) -> Fetch:
-    """How ``sources`` (the core, or one table) are read into their slots of ``layout``."""
-    wanted = {source.name for source in sources}
-    positions = [i for i, c in enumerate(layout.columns) if c.source in wanted]
-    columns = [layout.columns[i] for i in positions]
-    view = sources[0].view
-    if isinstance(view, PartitionedTable):
-        real = [(p, c) for p, c in zip(positions, columns, strict=True) if not is_partition(c)]
-        never_null = {attribute for sql, attribute, _ in view.columns if sql in view.not_null}
-        return PartitionFetch(
-            sources[0].directory,
-            tuple(c for _, c in real),
-            tuple(p for p, _ in real),
-            tuple(p for p, c in zip(positions, columns, strict=True) if is_partition(c)),
-            tuple(terms),
-            scope.column,
-            params,  # type: ignore[arg-type]
-            tuple(p for p, c in real if c.attribute in never_null),
-        )
-    condition = " and ".join(writer.write(term) for term in terms)
-    if isinstance(view, NameValueTable):
-        slots: dict[str, list[int]] = {}
-        for position, column in zip(positions, columns, strict=True):
-            slots.setdefault(unfold_slot(column), []).append(position)
-        key_type = sources[0].attributes[0][1]
-        return UnfoldFetch(
-            sources[0].directory,
-            view,
-            key_type,
-            {slot: tuple(found) for slot, found in slots.items()},
-            condition,
-        )
-    query = plans.CatalogueQuery(
-        tuple(c.ref for c in columns), condition, tuple(c.type_code for c in columns)
-    )
-    return TableFetch(query, tuple(positions))
-
-
 def _step(
     step: JoinStep,
     part_of: dict[str, int],
     earlier: set[str],
     scope: Scope,
     compiler: PythonCompiler,
-    push: Callable[[exp.Expression, int], bool],
+    push: Callable[[exp.Expr, int], bool],
 ) -> plans.JoinStep:
     joined = scope.sources[step.index].name
     left_keys: list[Evaluator] = []
@@ -236,7 +171,7 @@ def _family(type_code: str) -> str:
 
 
 def _restrictable(
-    sides: tuple[exp.Expression, exp.Expression], scope: Scope
+    sides: tuple[exp.Expr, exp.Expr], scope: Scope
 ) -> ResolvedColumn | None:
     """The joined side's column when the right table may be read as ``column in (left
     values)``: a stored attribute compared with a value of the same kind (the catalogue
@@ -248,8 +183,8 @@ def _restrictable(
 
 
 def _equality_sides(
-    term: exp.Expression, scope: Scope, joined: str, earlier: set[str]
-) -> tuple[exp.Expression, exp.Expression] | None:
+    term: exp.Expr, scope: Scope, joined: str, earlier: set[str]
+) -> tuple[exp.Expr, exp.Expr] | None:
     """(earlier side, joined side) of ``a.x = b.y`` joining ``joined`` to earlier tables."""
     if not isinstance(term, exp.EQ):
         return None

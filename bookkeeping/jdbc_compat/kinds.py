@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from bookkeeping.jdbc_compat.catalogue_types import catalogue_type
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingError
 from bookkeeping.jdbc_compat.literals import refuse_nul
 from bookkeeping.jdbc_compat.parsing import parameter
@@ -68,20 +69,20 @@ def family(kind: str) -> str:
     return "number" if kind in NUMBERS else kind
 
 
-def shown(node: exp.Expression) -> str:
+def shown(node: exp.Expr) -> str:
     """The SQL text of ``node`` for an error message, shortened."""
     text = node.sql(dialect="sqlite")
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def is_constant(node: exp.Expression) -> bool:
+def is_constant(node: exp.Expr) -> bool:
     """A literal, a parameter or a negated number literal (``-1`` parses as a negation)."""
     if isinstance(node, exp.Neg):
         return isinstance(node.this, exp.Literal) and not node.this.is_string
     return isinstance(node, exp.Literal | exp.Placeholder)
 
 
-def bare_column(node: exp.Expression) -> exp.Column | None:
+def bare_column(node: exp.Expr) -> exp.Column | None:
     """The column ``node`` is, parentheses aside (a column keeps its type, SQLite's
     affinity, through them); None for any other expression."""
     while isinstance(node, exp.Paren):
@@ -89,7 +90,7 @@ def bare_column(node: exp.Expression) -> exp.Column | None:
     return node if isinstance(node, exp.Column) else None
 
 
-def constant_value(node: exp.Expression, params: Sequence[object]) -> Any:
+def constant_value(node: exp.Expr, params: Sequence[object]) -> Any:
     """The value of a constant node: numbers as SQLite reads them (a literal with a point or
     an exponent is a real, as it is in the query language)."""
     if isinstance(node, exp.Placeholder):
@@ -236,7 +237,7 @@ class KindOf:
         self.resolve = resolve
         self.params = params
 
-    def __call__(self, node: exp.Expression) -> str:  # noqa: C901 - one branch per node
+    def __call__(self, node: exp.Expr) -> str:  # noqa: C901 - one branch per node
         if isinstance(node, exp.Column):
             return type_kind(self.resolve(node).type_code)
         if is_constant(node):
@@ -254,8 +255,6 @@ class KindOf:
         if isinstance(node, exp.DPipe | exp.Lower | exp.Upper):
             return STRING
         if isinstance(node, exp.Cast):
-            from bookkeeping.jdbc_compat.ddl import catalogue_type
-
             try:
                 return type_kind(catalogue_type(node.args["to"]))
             except NotSupportedError:
@@ -271,7 +270,7 @@ class KindOf:
             return UNKNOWN if isinstance(argument, exp.Star) else self(argument)
         return UNKNOWN
 
-    def operand(self, node: exp.Expression) -> str:
+    def operand(self, node: exp.Expr) -> str:
         """The kind of an arithmetic operand: a text constant there is read as a number."""
         if is_constant(node):
             value = constant_value(node, self.params)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError
 
 if TYPE_CHECKING:
-    from bookkeeping.amga_adapter.catalogue import CatalogueSession
+    from bookkeeping.amga_adapter.engine.catalogue import CatalogueSession
 
 _GLOB = set("*?[")
 
@@ -18,7 +18,10 @@ class LocalBackend:
     empty_is_null = False
 
     def __init__(
-        self, session: CatalogueSession, base_directory: str, on_close: object = None
+        self,
+        session: CatalogueSession,
+        base_directory: str,
+        on_close: Callable[[], object] | None = None,
     ) -> None:
         self.session = session
         self.base_directory = posixpath.normpath("/" + base_directory.strip("/"))

@@ -69,10 +69,10 @@ class _Alias:
     join: exp.Join | None  # None: the FROM table
     nullable: bool  # the NULL-supplying side of a LEFT JOIN
     constant: str | None = None  # the name fixed by the name term
-    name_term: exp.Expression | None = None
+    name_term: exp.Expr | None = None
     attribute: str | None = None  # None: no attribute holds that name
     type_code: str = ""
-    key_term: exp.Expression | None = None
+    key_term: exp.Expr | None = None
     anchor: object = None  # what the key is equated with: (table, column) or another _Alias
     target: _Alias | None = None  # the alias it merges into (itself when it stays)
     uses: list[exp.Column] = field(default_factory=list)  # every column naming it
@@ -158,14 +158,14 @@ class _Rewriter:
             return self.aliases[0]
         return None
 
-    def _is(self, column: exp.Expression, alias: _Alias, wanted: str) -> bool:
+    def _is(self, column: exp.Expr, alias: _Alias, wanted: str) -> bool:
         return (
             isinstance(column, exp.Column)
             and self.owner(column) is alias
             and column.name.casefold() == wanted.casefold()
         )
 
-    def _constant(self, node: exp.Expression) -> object:
+    def _constant(self, node: exp.Expr) -> object:
         if isinstance(node, exp.Literal) and node.is_string:
             return node.this
         if isinstance(node, exp.Placeholder):
@@ -174,7 +174,7 @@ class _Rewriter:
             return value
         return None
 
-    def _candidates(self, alias: _Alias) -> list[exp.Expression]:
+    def _candidates(self, alias: _Alias) -> list[exp.Expr]:
         on = alias.join.args.get("on") if alias.join is not None else None
         terms = conjuncts_of(on) if on is not None else []
         where = self.select.args.get("where")
@@ -309,7 +309,7 @@ class _Rewriter:
             self._find_anchor(alias)
         self._group(pivoted)
         self._expand_stars(pivoted)
-        moved: list[exp.Expression] = []
+        moved: list[exp.Expr] = []
         dropped: set[int] = set()
         for alias in pivoted:
             if alias.target is alias:
@@ -339,7 +339,7 @@ class _Rewriter:
         table.meta[DIRECTORY_META] = alias.directory
         alias.table.replace(table)
 
-    def _rebuild_where(self, moved: list[exp.Expression], dropped: set[int]) -> None:
+    def _rebuild_where(self, moved: list[exp.Expr], dropped: set[int]) -> None:
         where = self.select.args.get("where")
         terms = conjuncts_of(where.this) if where is not None else []
         terms = [t for t in terms if id(t) not in dropped] + moved
@@ -352,7 +352,7 @@ class _Rewriter:
         """``*`` and ``p.*`` list a pivoted alias's view columns, named as the view names
         them (the other tables keep their ``t.*``)."""
         by_table = {id(a.table): a for a in pivoted}
-        items: list[exp.Expression] = []
+        items: list[exp.Expr] = []
         changed = False
         for item in self.select.expressions:
             is_star = isinstance(item, exp.Star) or (
@@ -438,7 +438,7 @@ class _Rewriter:
         node.replace(exp.Cast(this=column, to=exp.DataType.build(alias.view.value_type)))
 
 
-def _inside(node: exp.Expression | None, ancestor: exp.Expression | None) -> bool:
+def _inside(node: exp.Expr | None, ancestor: exp.Expr | None) -> bool:
     while node is not None:
         if node is ancestor:
             return True
@@ -446,7 +446,7 @@ def _inside(node: exp.Expression | None, ancestor: exp.Expression | None) -> boo
     return False
 
 
-def _root(node: exp.Expression) -> exp.Expression:
+def _root(node: exp.Expr) -> exp.Expr:
     while node.parent is not None:
         node = node.parent
     return node
@@ -463,7 +463,7 @@ def _integer_cast(cast: exp.Cast) -> bool:
     )
 
 
-def _number_comparison(parent: exp.Expression, column: exp.Column, text: str) -> exp.Expression:
+def _number_comparison(parent: exp.Expr, column: exp.Column, text: str) -> exp.Expr:
     """``value = 'text'`` (or ``<>``) over a numeric attribute: its text is ``str(number)``,
     so only a canonical number's text can equal it."""
     equal = isinstance(parent, exp.EQ)

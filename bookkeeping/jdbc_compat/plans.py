@@ -130,4 +130,5 @@ Plan = (
     | UpdateEntries
     | DeleteEntries
     | RewriteEntries
+    | JoinRows
 )

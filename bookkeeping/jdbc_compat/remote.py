@@ -23,7 +23,7 @@ from bookkeeping.jdbc_compat.schema import ENTRY_NAME, reference
 from bookkeeping.jdbc_compat.types import base_type
 
 if TYPE_CHECKING:
-    from bookkeeping.amga_adapter.client import MDClient
+    from bookkeeping.amga_adapter.client.client import MDClient
 
 _DECODERS: dict[str, Callable[[str], object]] = {
     "int": int,
@@ -48,7 +48,7 @@ def decode(text: str | None, type_code: str | None) -> object:
 
 
 def connect_remote(dsn: str, *, password: str | None = None) -> RemoteBackend:
-    from bookkeeping.amga_adapter.client import MDClient
+    from bookkeeping.amga_adapter.client.client import MDClient
 
     parts = urlsplit(dsn)
     if not parts.hostname:

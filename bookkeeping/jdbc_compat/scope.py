@@ -35,7 +35,7 @@ ATTRIBUTE_META = "jdbc_attribute"
 NAME, VALUE, PARTITION = "name", "value", "partition"
 
 
-def unsupported(node: exp.Expression, context: str = "") -> NotSupportedError:
+def unsupported(node: exp.Expr, context: str = "") -> NotSupportedError:
     """NotSupportedError naming the construct (its SQL text, shortened) and where it was."""
     text = node.sql(dialect="sqlite")
     if len(text) > 60:
@@ -47,7 +47,7 @@ def unsupported(node: exp.Expression, context: str = "") -> NotSupportedError:
 # The arguments an expression node may carry; anything else (BETWEEN SYMMETRIC, a negation
 # flag we do not read, ...) changes its meaning, so it is refused rather than ignored.
 _DEFAULT_ARGS = frozenset({"this", "expression"})
-_NODE_ARGS: dict[type[exp.Expression], frozenset[str]] = {
+_NODE_ARGS: dict[type[exp.Expr], frozenset[str]] = {
     exp.Column: frozenset({"this", "table"}),
     exp.Literal: frozenset({"this", "is_string"}),
     exp.In: frozenset({"this", "expressions", "query", "unnest", "field"}),  # refused in _in
@@ -65,7 +65,7 @@ _NODE_ARGS: dict[type[exp.Expression], frozenset[str]] = {
 }
 
 
-def check_args(node: exp.Expression, context: str = "") -> None:
+def check_args(node: exp.Expr, context: str = "") -> None:
     """NotSupportedError when ``node`` carries an argument the translation would ignore."""
     allowed = _NODE_ARGS.get(type(node), _DEFAULT_ARGS)
     for key, value in node.args.items():
@@ -126,23 +126,27 @@ def view_source(schema: CatalogueSchema, name: str, view: View) -> Source:
     directory = view_directory(schema.base_directory, view)
     if isinstance(view, RenamedTable):
         types = dict(schema.attributes(directory))
-        attributes = []
+        found: list[tuple[str, str]] = []
         for column, attribute in view.columns:
             if attribute not in types:
                 raise ProgrammingError(f"view {name}: {directory} has no attribute {attribute}")
-            attributes.append((column, types[attribute]))
-        return Source(name, directory, tuple(attributes), tuple(view.columns))
+            found.append((column, types[attribute]))
+        return Source(name, directory, tuple(found), tuple(view.columns))
     if isinstance(view, NameValueTable):
         key_column, key_attribute = view.key
         key_type = dict(schema.attributes(directory)).get(key_attribute)
         if key_type is None:
             raise ProgrammingError(f"view {name}: {directory} has no attribute {key_attribute}")
-        attributes = (
+        attributes: tuple[tuple[str, str], ...] = (
             (key_column, key_type),
             (view.name_column, view.value_type),
             (view.value_column, view.value_type),
         )
-        renames = ((key_column, key_attribute), (view.name_column, ""), (view.value_column, ""))
+        renames: tuple[tuple[str, str], ...] = (
+            (key_column, key_attribute),
+            (view.name_column, ""),
+            (view.value_column, ""),
+        )
         return Source(name, directory, attributes, renames, view)
     assert isinstance(view, PartitionedTable)
     attributes = ((view.partition_column, view.partition_type),) + tuple(
@@ -154,7 +158,7 @@ def view_source(schema: CatalogueSchema, name: str, view: View) -> Source:
     return Source(name, directory, attributes, renames, view)
 
 
-def table_name(table: exp.Expression, context: str) -> str:
+def table_name(table: exp.Expr, context: str) -> str:
     """The plain table name of a FROM/INTO/UPDATE target, refusing anything fancier."""
     if not isinstance(table, exp.Table) or not isinstance(table.this, exp.Identifier):
         raise unsupported(table, context)
@@ -170,7 +174,7 @@ class Scope:
     def __init__(
         self,
         schema: CatalogueSchema,
-        tables: list[exp.Expression],
+        tables: list[exp.Expr],
         outer: Scope | None = None,
     ) -> None:
         """``outer``: the enclosing statement's scope, for a correlated subquery."""

@@ -21,7 +21,7 @@ from bookkeeping.jdbc_compat.clauses import conjuncts_of, reject_unknown_args
 from bookkeeping.jdbc_compat.conditions import QueryLanguageWriter
 from bookkeeping.jdbc_compat.evaluate import Evaluator, PythonCompiler
 from bookkeeping.jdbc_compat.exceptions import NotSupportedError, ProgrammingError
-from bookkeeping.jdbc_compat.fetch import Fetch
+from bookkeeping.jdbc_compat.fetch import Fetch, Layout, build_fetch
 from bookkeeping.jdbc_compat.literals import Untranslatable
 from bookkeeping.jdbc_compat.pivot import rewrite_views
 from bookkeeping.jdbc_compat.schema import ENTRY_NAME
@@ -52,9 +52,6 @@ def semi_join(
 ) -> tuple[SemiJoin, Evaluator]:
     """The semi-join of an EXISTS and the evaluator testing an outer row (``compiler``
     compiles the outer side of each correlation)."""
-    # join.py builds on select.py, which calls this module: imported here.
-    from bookkeeping.jdbc_compat.join import Layout, build_fetch
-
     select = node.this
     if not isinstance(select, exp.Select):
         raise unsupported(node, "WHERE")
@@ -68,8 +65,8 @@ def semi_join(
     layout = Layout()
     inner = PythonCompiler(local.column, layout.slot, params)
     writer = QueryLanguageWriter(local.column, params)
-    pushed: list[exp.Expression] = []
-    residual: list[exp.Expression] = []
+    pushed: list[exp.Expr] = []
+    residual: list[exp.Expr] = []
     inner_keys: list[Evaluator] = []
     outer_keys: list[Evaluator] = []
     where = select.args.get("where")
@@ -114,8 +111,8 @@ def _is_local(column: exp.Column, local: Scope) -> bool:
 
 
 def _correlation(
-    term: exp.Expression, local: Scope
-) -> tuple[exp.Expression, exp.Expression] | None:
+    term: exp.Expr, local: Scope
+) -> tuple[exp.Expr, exp.Expr] | None:
     """(inner side, outer side) of ``<expression over the subquery's table> = <expression
     over the outer statement>``."""
     if not isinstance(term, exp.EQ):

@@ -41,7 +41,7 @@ def translate(sql: str, params: Sequence[object], schema: CatalogueSchema) -> Pl
     raise NotSupportedError(f"{statement.key.upper()} statements are not supported")
 
 
-def _refuse_view_targets(statement: exp.Expression, schema: CatalogueSchema) -> None:
+def _refuse_view_targets(statement: exp.Expr, schema: CatalogueSchema) -> None:
     """Views are read-only: a write or DDL naming one would reach the directory behind it."""
     views = views_of(schema)
     if not views:
@@ -50,7 +50,7 @@ def _refuse_view_targets(statement: exp.Expression, schema: CatalogueSchema) -> 
         refuse_write(views, table.name, statement.key.upper())
 
 
-def _refuse_subqueries(statement: exp.Expression) -> None:
+def _refuse_subqueries(statement: exp.Expr) -> None:
     """A parenthesised SELECT anywhere but ``EXISTS (...)`` (which sqlglot does not wrap)."""
     for node in statement.find_all(exp.Subquery):
         parent = node.parent

@@ -92,6 +92,9 @@ class FileView:
             column: sa.ColumnElement = _COLUMNS[key]
         elif key == "eventdescription":
             column = self._event_description()
+        elif key == "eventdecay":
+            self["eventdescription"]  # joins the event types
+            column = event_types.c.decay
         else:
             column = self._parameter(key, _PARAMETERS[key])
         self._cache[key] = column

@@ -156,6 +156,7 @@ def _initialise(engine: Engine, name: str) -> None:
     try:
         with write_transaction(engine) as connection:
             largest = connection.scalar(sa.select(sa.func.coalesce(sa.func.max(column), 0)))
-            connection.execute(id_counters.insert().values(name=name, next_value=int(largest) + 1))
+            next_value = int(largest or 0) + 1
+            connection.execute(id_counters.insert().values(name=name, next_value=next_value))
     except sa.exc.IntegrityError:
         pass

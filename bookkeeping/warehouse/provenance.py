@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bookkeeping.chunking import chunked
 from bookkeeping.interface import Relative
 from bookkeeping.warehouse.fileview import FileView
 from bookkeeping.warehouse.tables import files, input_files
@@ -36,17 +37,16 @@ def relatives(
         if not frontier:
             break
         reached: set[int] = set()
-        for start in range(0, len(frontier), IN_CHUNK):
-            chunk = frontier[start : start + IN_CHUNK]
+        for chunk in chunked(frontier, IN_CHUNK):
             reached.update(connection.scalars(step, {"frontier": chunk}))
         frontier = sorted(reached - found.keys() - {file_id})
         found.update((item, generation) for item in frontier)
     view = FileView()
     names = sa.select(view["fileid"], view["lfn"], view["filetype"]).select_from(view.source)
     ids = sorted(found)
-    result = []
-    for start in range(0, len(ids), IN_CHUNK):
-        query = names.where(view["fileid"].in_(ids[start : start + IN_CHUNK]))
+    result: list[Relative] = []
+    for chunk in chunked(ids, IN_CHUNK):
+        query = names.where(view["fileid"].in_(chunk))
         result.extend(
             Relative(found[int(fid)], int(fid), lfn, ftype)
             for fid, lfn, ftype in connection.execute(query)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
+from bookkeeping.chunking import chunked
+from bookkeeping.engines import read_connection
 from bookkeeping.errors import ValidationError
 from bookkeeping.interface import (
     DatasetPath,
@@ -24,6 +26,7 @@ from bookkeeping.interface import (
     QualityFlag,
     Relative,
     Replica,
+    StorageShare,
 )
 from bookkeeping.warehouse import dataset
 from bookkeeping.warehouse.fileview import NUMERIC_ATTRIBUTES, FileView
@@ -37,6 +40,7 @@ from bookkeeping.warehouse.tables import (
     replicas,
 )
 from bookkeeping.warehouse.tables import quality_params as quality_table
+from bookkeeping.writer.lifecycle import LifeCycleState, checked_state, stored_state
 from bookkeeping.writer.model import (
     JOB_PARAMETER_CONDITIONS,
     JOB_PARAMETER_DIRAC_JOB_ID,
@@ -104,7 +108,7 @@ class WarehouseBookkeeping:
         """The one place where statements meet a database: everything else builds the
         statements and shapes their rows. ``JdbcBookkeeping`` overrides it to run the same
         statements through ``bookkeeping.jdbc_compat`` on the catalogue."""
-        return self.engine.connect()
+        return read_connection(self.engine)  # a read replica's, when it has any
 
     # --- helpers --------------------------------------------------------------------
 
@@ -131,9 +135,8 @@ class WarehouseBookkeeping:
     def _records_in_order(self, connection: Connection, ids: list[int]) -> list[FileRecord]:
         """The records of ``ids``, in that order (chunks of ``IN_CHUNK`` ids)."""
         by_id: dict[int, FileRecord] = {}
-        for start in range(0, len(ids), IN_CHUNK):
+        for chunk in chunked(ids, IN_CHUNK):
             view = FileView()
-            chunk = ids[start : start + IN_CHUNK]
             query = self._record_select(view).where(files.c.file_id.in_(chunk))
             for row in connection.execute(query.select_from(view.source)):
                 record = _record(row)
@@ -155,7 +158,7 @@ class WarehouseBookkeeping:
         view = FileView()
         described = level is Level.EVENT_TYPE
         value = view[_LEVEL_KEYS[level]]
-        group = [value, view["eventdescription"]] if described else [value]
+        group = [value, view["eventdescription"], view["eventdecay"]] if described else [value]
         totals = [
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(view["events"]), 0),
@@ -171,6 +174,7 @@ class WarehouseBookkeeping:
                 events=int(row[-2]),
                 bytes=int(row[-1]),
                 description=row[1] if described else None,
+                decay=(row[2] or None) if described else None,
             )
             for row in rows
         ]
@@ -232,9 +236,9 @@ class WarehouseBookkeeping:
         )
         with self._connect() as connection:
             ids = [int(file_id) for file_id in connection.scalars(ordered.select_from(view.source))]
-        for start in range(0, len(ids), IN_CHUNK):
+        for chunk in chunked(ids, IN_CHUNK):
             with self._connect() as connection:
-                yield from self._records_in_order(connection, ids[start : start + IN_CHUNK])
+                yield from self._records_in_order(connection, chunk)
 
     # --- single files ---------------------------------------------------------------
 
@@ -249,8 +253,8 @@ class WarehouseBookkeeping:
     def files_metadata(self, lfns: Sequence[str]) -> LfnMetadata:
         wanted = sorted(set(lfns))
         found: list[FileRecord] = []
-        for start in range(0, len(wanted), IN_CHUNK):
-            found.extend(self._records(files.c.logname.in_(wanted[start : start + IN_CHUNK])))
+        for chunk in chunked(wanted, IN_CHUNK):
+            found.extend(self._records(files.c.logname.in_(chunk)))
         found.sort(key=lambda record: record.lfn)
         known = {record.lfn for record in found}
         return LfnMetadata(tuple(found), tuple(lfn for lfn in wanted if lfn not in known))
@@ -328,18 +332,57 @@ class WarehouseBookkeeping:
     def replicas(self, file_id: int) -> tuple[Replica, ...]:
         return self.replicas_of([file_id])[file_id]
 
+    def storage_share(self, path: DatasetPath) -> StorageShare:
+        with self._connect() as connection:
+            return dataset.storage_share(connection, path)
+
+    def shared_reads(self) -> AbstractContextManager[None]:
+        return nullcontext()  # every call is its own statements: nothing read to share
+
+    def quality_counts(self, path: DatasetPath, flags: Sequence[str]) -> dict[str, int]:
+        with self._connect() as connection:
+            return dataset.quality_counts(connection, path, flags)
+
     def replicas_of(self, file_ids: Sequence[int]) -> dict[int, tuple[Replica, ...]]:
         wanted = sorted(set(file_ids))
         found: dict[int, list[Replica]] = {file_id: [] for file_id in wanted}
         columns = (replicas.c.site, replicas.c.storageclass, replicas.c.area, replicas.c.status)
         with self._connect() as connection:
-            for start in range(0, len(wanted), IN_CHUNK):
-                query = sa.select(replicas.c.file_id, *columns, replicas.c.replica).where(
-                    replicas.c.file_id.in_(wanted[start : start + IN_CHUNK])
-                )
+            for chunk in chunked(wanted, IN_CHUNK):
+                query = sa.select(
+                    replicas.c.file_id,
+                    *columns,
+                    replicas.c.replica,
+                    replicas.c.se,
+                    replicas.c.se_path,
+                ).where(replicas.c.file_id.in_(chunk))
                 for file_id, *values in connection.execute(query):
                     found[int(file_id)].append(Replica(*values))
         return {file_id: tuple(sorted(copies)) for file_id, copies in found.items()}
+
+    def life_cycle(self, lfns: Sequence[str]) -> dict[str, LifeCycleState]:
+        wanted = sorted(set(lfns))
+        found: dict[str, LifeCycleState] = {}
+        with self._connect() as connection:
+            for chunk in chunked(wanted, IN_CHUNK):
+                query = sa.select(files.c.logname, files.c.state).where(files.c.logname.in_(chunk))
+                found.update((lfn, stored_state(state)) for lfn, state in connection.execute(query))
+        return found
+
+    def files_in_state(
+        self, state: LifeCycleState, *, after: int = 0, limit: int = 1000
+    ) -> tuple[tuple[int, str], ...]:
+        checked_state(state)
+        if limit < 0:
+            raise ValidationError("limit must not be negative")
+        query = (
+            sa.select(files.c.file_id, files.c.logname)
+            .where(files.c.state == state, files.c.file_id > after)
+            .order_by(files.c.file_id)
+            .limit(limit)
+        )
+        with self._connect() as connection:
+            return tuple((int(i), str(lfn)) for i, lfn in connection.execute(query))
 
     def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
         query = sa.select(quality_table.c.name, quality_table.c.value).where(
@@ -391,7 +434,7 @@ class WarehouseBookkeeping:
         view = FileView()
         select = sa.select(sa.func.count()).where(*listing_filters(view, query))
         with self._connect() as connection:
-            return int(connection.scalar(select.select_from(view.source)))
+            return int(connection.scalar(select.select_from(view.source)) or 0)
 
     def iter_listing(self, query: ListingQuery) -> Iterator[ListedFile]:
         view = FileView()

@@ -21,17 +21,16 @@ time, so one bad report never takes the rest of the batch with it.
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bookkeeping.chunking import chunked
 from bookkeeping.engines import write_transaction
-from bookkeeping.errors import ValidationError
+from bookkeeping.retry import retrying
 from bookkeeping.warehouse import changes
 from bookkeeping.warehouse import ids as counters
 from bookkeeping.warehouse.bulk import insert_many
@@ -46,8 +45,17 @@ from bookkeeping.warehouse.tables import (
     quality_params,
     replicas,
 )
-from bookkeeping.writer.changes import AddCopy, ChangeCopy, RemoveCopy, ReplicaKey
+from bookkeeping.writer import batching
+from bookkeeping.writer.changes import (
+    AddCopy,
+    ChangeCopy,
+    MarkedCopies,
+    RemoveCopy,
+    ReplicaKey,
+    ThenHook,
+)
 from bookkeeping.writer.errors import ReportConflict
+from bookkeeping.writer.lifecycle import LifeCycleChange, LifeCycleState
 from bookkeeping.writer.model import (
     FILE_PARAMETER_CHECKSUM,
     FILE_PARAMETER_EVENT_TYPE,
@@ -75,7 +83,6 @@ from bookkeeping.writer.planning import (
     plan,
     wanted_names,
 )
-from bookkeeping.writer.validation import validate_report
 
 __all__ = ["WarehouseWriter", "insert_many"]
 
@@ -91,14 +98,8 @@ RETRIES = 6  # per-report attempts once the batch gave up
 _RETRYABLE = (IntegrityError, OperationalError)
 
 
-def _chunks(values: Sequence[str] | Sequence[int]) -> Iterator[Sequence]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
-
-
-def _pause(attempt: int) -> None:
-    # Random, growing: two writers that collided do not collide again in step.
-    time.sleep(random.uniform(0, 0.01 * 2**attempt))
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, _RETRYABLE)
 
 
 @dataclass
@@ -128,31 +129,23 @@ class WarehouseWriter:
         return self.record_batch([report])[0]
 
     def record_batch(self, reports: Sequence[JobReport]) -> list[RecordResult]:
-        results: list[RecordResult | None] = [None] * len(reports)
-        valid: list[int] = []
-        for index, report in enumerate(reports):
-            try:
-                validate_report(report)
-            except ValidationError as exc:
-                results[index] = failed(report, exc)
-            else:
-                valid.append(index)
-        try:
-            written = self._write_batch([reports[i] for i in valid])
-            for index, result in zip(valid, written, strict=True):
-                results[index] = result
-        except DBAPIError:
-            for index in valid:
-                results[index] = self._record_alone(reports[index])
-        return [result for result in results if result is not None]
+        return batching.record_batch(
+            reports, write=self._write_batch, alone=self._record_alone, falls_back_on=DBAPIError
+        )
 
     # --- changes to recorded files (bookkeeping/writer/changes.py) --------------------
 
     def set_visibility(self, lfns: Sequence[str], visible: bool) -> int:
         return changes.set_visibility(self.engine, lfns, visible)
 
+    def set_life_cycle(self, lfns: Sequence[str], state: LifeCycleState) -> int:
+        return changes.set_life_cycle(self.engine, lfns, LifeCycleChange(state))
+
     def add_replicas(self, lfns: Sequence[str], replica: ReplicaSpec) -> int:
         return changes.change_replicas(self.engine, lfns, AddCopy(replica))
+
+    def add_replicas_at(self, paths: Mapping[str, str], replica: ReplicaSpec) -> int:
+        return changes.change_replicas(self.engine, list(paths), AddCopy(replica, dict(paths)))
 
     def remove_replicas(self, lfns: Sequence[str], replica: ReplicaKey) -> int:
         return changes.change_replicas(self.engine, lfns, RemoveCopy(replica))
@@ -165,31 +158,25 @@ class WarehouseWriter:
         status: str | None = None,
         pfn: str | None = None,
         area: str | None = None,
+        se: str | None = None,
+        path: str | None = None,
     ) -> int:
-        change = ChangeCopy(replica, status, pfn, area)
+        change = ChangeCopy(replica, status, pfn, area, se, path)
         return changes.change_replicas(self.engine, lfns, change)
 
+    def mark_copies_at(
+        self, se: str, copies: Mapping[str, str], status: str, *, then: ThenHook | None = None
+    ) -> MarkedCopies:
+        return changes.mark_copies_at(self.engine, se, copies, status, then)
+
     def _write_batch(self, reports: Sequence[JobReport]) -> list[RecordResult]:
-        for attempt in range(BATCH_ATTEMPTS):
-            try:
-                return self._write(reports)
-            except _RETRYABLE:
-                if attempt == BATCH_ATTEMPTS - 1:
-                    raise
-                _pause(attempt)
-        raise AssertionError("unreachable")
+        return retrying(lambda: self._write(reports), retry_on=_retryable, attempts=BATCH_ATTEMPTS)
 
     def _record_alone(self, report: JobReport) -> RecordResult:
-        for attempt in range(RETRIES):
-            try:
-                return self._write([report])[0]
-            except DBAPIError as exc:
-                if attempt == RETRIES - 1 or not isinstance(exc, _RETRYABLE):
-                    return failed(
-                        report, ReportConflict(named(report, f"cannot be recorded: {exc.orig}"))
-                    )
-                _pause(attempt)
-        raise AssertionError("unreachable")
+        try:
+            return retrying(lambda: self._write([report])[0], retry_on=_retryable, attempts=RETRIES)
+        except DBAPIError as exc:
+            return failed(report, ReportConflict(named(report, f"cannot be recorded: {exc.orig}")))
 
     def _write(self, reports: Sequence[JobReport]) -> list[RecordResult]:
         """Plan ``reports`` on what is recorded now, reserve their ids, write them in one
@@ -240,6 +227,7 @@ def _rows(batch: Plan, assigned: Iterable[AssignedReport]) -> _Rows:
                     "logname": output.lfn,
                     "creationdate": output.creation_time,
                     "visible": output.visible,
+                    "state": output.state,
                 }
             )
             parameters = [
@@ -261,6 +249,8 @@ def _rows(batch: Plan, assigned: Iterable[AssignedReport]) -> _Rows:
                     "area": replica.area,
                     "status": replica.status,
                     "replica": replica.pfn,
+                    "se": replica.se,
+                    "se_path": replica.path,
                 }
                 for replica in output.replicas
             )
@@ -320,12 +310,12 @@ def _lookups(connection: Connection, reports: Sequence[JobReport], memory: TypeM
     # DIRAC job ids before and after the rest: see planning.dirac_ids_to_confirm.
     before = _known_dirac_ids(connection, wanted_ids)
     known_lfns: dict[str, int] = {}
-    for chunk in _chunks(lfns):
+    for chunk in chunked(lfns, IN_CHUNK):
         query = sa.select(files.c.logname, files.c.file_id).where(files.c.logname.in_(chunk))
         known_lfns.update((lfn, file_id) for lfn, file_id in connection.execute(query))
     known_types = memory.event_types & set(types)
-    for chunk in _chunks(memory.unknown_event_types(types)):
-        query = sa.select(event_types.c.type_id).where(event_types.c.type_id.in_(chunk))
+    for type_ids in chunked(memory.unknown_event_types(types), IN_CHUNK):
+        query = sa.select(event_types.c.type_id).where(event_types.c.type_id.in_(type_ids))
         known_types.update(connection.scalars(query))
     file_types = (
         dict(memory.file_types)
@@ -340,7 +330,7 @@ def _lookups(connection: Connection, reports: Sequence[JobReport], memory: TypeM
 
 def _known_dirac_ids(connection: Connection, wanted: Sequence[int]) -> set[int]:
     found: set[int] = set()
-    for chunk in _chunks(wanted):
+    for chunk in chunked(wanted, IN_CHUNK):
         query = sa.select(dirac_jobs.c.dirac_job_id).where(dirac_jobs.c.dirac_job_id.in_(chunk))
         found.update(connection.scalars(query))
     return found

@@ -46,6 +46,8 @@ files = Table(
     Column("logname", String(LFN_LENGTH), nullable=False, unique=True),
     Column("creationdate", DateTime, nullable=False),
     Column("visible", Boolean, nullable=False),
+    # The life cycle (bookkeeping/writer/lifecycle.py); the archiver looks files up by it.
+    Column("state", String(8), nullable=False, server_default="closed", index=True),
 )
 
 input_files = Table(
@@ -110,6 +112,9 @@ replicas = Table(
     Column("area", String(64), primary_key=True),
     Column("status", String(16), nullable=False),
     Column("replica", String(512), nullable=False),
+    # The storage element holding the copy's bytes and the path there ("" when none).
+    Column("se", String(64), nullable=False, server_default=""),
+    Column("se_path", String(512), nullable=False, server_default=""),
 )
 
 # The writer's own tables (not in Figure A1; readers never use them).

@@ -21,6 +21,7 @@ The neutral shape::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
@@ -42,7 +43,7 @@ from bookkeeping.writer.model import (
     QualitySpec,
     ReplicaSpec,
 )
-from bookkeeping.writer.validation import Path, Problem, check_report
+from bookkeeping.writer.validation import Path, Problem, check_report, shown
 
 JOB_FIELDS = frozenset(
     {"ConfigName", "ConfigVersion", "Date", "Time", "TypedParameters", "EventTypes",
@@ -50,10 +51,10 @@ JOB_FIELDS = frozenset(
 )  # fmt: skip
 OUTPUT_FIELDS = frozenset(
     {"Name", "TypeName", "TypeVersion", "CreationDate", "Visible", "Parameters", "Replicas",
-     "Quality"}
+     "Quality", "State"}
 )  # fmt: skip
 EVENT_TYPE_FIELDS = frozenset({"TypeId", "Description", "Primary", "Decay"})
-REPLICA_FIELDS = frozenset({"Location", "StorageClass", "Area", "Status", "Name"})
+REPLICA_FIELDS = frozenset({"Location", "StorageClass", "Area", "Status", "Name", "SE", "Path"})
 QUALITY_FIELDS = frozenset({"Group", "Flag"})
 _TRUE = {"y", "yes", "true", "1"}
 _FALSE = {"n", "no", "false", "0"}
@@ -101,9 +102,13 @@ class _Builder:
             return 0
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
-        self.problem(path, f"{value!r} is not a whole number")
+        if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+            digits = value.strip().lstrip("0") or "0"
+            if len(digits) > _MAX_DIGITS:  # int() of it could exceed Python's own limit
+                self.problem(path, f"a number of {len(digits)} digits is beyond 64 bits")
+                return 0
+            return int(digits)
+        self.problem(path, f"{shown(value)} is not a whole number")
         return 0
 
     def boolean(self, value: Any, path: Path) -> bool:
@@ -111,14 +116,14 @@ class _Builder:
             return value
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        self.problem(path, f"{value!r} is not Y or N")
+        self.problem(path, f"{shown(value)} is not Y or N")
         return True
 
     def timestamp(self, text: str, path: Path) -> datetime:
         try:
             return datetime.fromisoformat(text.strip()).replace(microsecond=0)
         except ValueError:
-            self.problem(path, f"{text!r} is not a date and time like 2012-05-01 12:00:00")
+            self.problem(path, f"{shown(text)} is not a date and time like 2012-05-01 12:00:00")
             return datetime(1970, 1, 1)
 
     def job_date(self, data: Mapping[str, Any]) -> datetime:
@@ -127,12 +132,12 @@ class _Builder:
         try:
             day = date.fromisoformat(day_text.strip())
         except ValueError:
-            self.problem(("Date",), f"{day_text!r} is not a date like 2012-05-01")
+            self.problem(("Date",), f"{shown(day_text)} is not a date like 2012-05-01")
             return datetime(1970, 1, 1)
         try:
             moment = time.fromisoformat(time_text.strip())
         except ValueError:
-            self.problem(("Time",), f"{time_text!r} is not a time like 12:00:00")
+            self.problem(("Time",), f"{shown(time_text)} is not a time like 12:00:00")
             return datetime(1970, 1, 1)
         return datetime.combine(day, moment).replace(microsecond=0, tzinfo=None)
 
@@ -157,6 +162,10 @@ _FILE_RESERVED = frozenset(
     {FILE_PARAMETER_GUID, FILE_PARAMETER_SIZE, FILE_PARAMETER_EVENTS, FILE_PARAMETER_EVENT_TYPE,
      FILE_PARAMETER_CHECKSUM}
 )  # fmt: skip
+
+
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)  # str.isdigit() accepts "²", which int() refuses
+_MAX_DIGITS = 20  # 2^64 has 20 digits; range checks come later (validation)
 
 
 def build_report(data: Any, source: str) -> tuple[JobReport | None, list[Problem]]:
@@ -233,6 +242,8 @@ def _output(b: _Builder, item: Any, path: Path, job_date: datetime) -> OutputFil
                 area=b.text(copy, "Area", (*where, "Area"), default=""),
                 status=b.text(copy, "Status", (*where, "Status"), default="available"),
                 pfn=b.text(copy, "Name", (*where, "Name"), default=""),
+                se=b.text(copy, "SE", (*where, "SE"), default=""),
+                path=b.text(copy, "Path", (*where, "Path"), default=""),
             )
         )
     quality = []
@@ -261,4 +272,5 @@ def _output(b: _Builder, item: Any, path: Path, job_date: datetime) -> OutputFil
         parameters=b.extra_parameters(raw_params, _FILE_RESERVED, (*path, "Parameter")),
         replicas=tuple(replicas),
         quality=tuple(quality),
+        state=b.text(data, "State", (*path, "State"), default="closed"),
     )

@@ -25,12 +25,16 @@ The calls return how many files changed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from bookkeeping.errors import BookkeepingError, ValidationError
-from bookkeeping.writer.model import ReplicaSpec
+from bookkeeping.errors import BookkeepingError, Kind, ValidationError
+from bookkeeping.writer.model import REPLICA_STATUSES, ReplicaSpec
 from bookkeeping.writer.validation import lfn_problems, replica_problems
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 MAX_FILES = 100_000  # per call: one transaction, its look-ups and locks held to the end
 _SHOWN = 5  # names quoted in a message
@@ -40,12 +44,14 @@ class UnknownFile(BookkeepingError):
     """An LFN the bookkeeping has not recorded; nothing was changed."""
 
     code = 84
+    kind = Kind.NOT_FOUND
 
 
 class UnknownReplica(BookkeepingError):
     """A copy to remove or change that a file does not have; nothing was changed."""
 
     code = 85
+    kind = Kind.NOT_FOUND
 
 
 class ReplicaConflict(BookkeepingError):
@@ -53,6 +59,8 @@ class ReplicaConflict(BookkeepingError):
     moved onto another copy of the file; nothing was changed."""
 
     code = 86
+    kind = Kind.CONFLICT
+    sqlstate = "23000"
 
 
 @dataclass(frozen=True, order=True)
@@ -72,14 +80,18 @@ class Copy:
     key: ReplicaKey
     status: str
     pfn: str
+    se: str = ""  # the storage element holding the bytes and the path there (or both "")
+    path: str = ""
 
     @classmethod
     def of(cls, spec: ReplicaSpec) -> Copy:
-        return cls(ReplicaKey(spec.site, spec.storage_class, spec.area), spec.status, spec.pfn)
+        key = ReplicaKey(spec.site, spec.storage_class, spec.area)
+        return cls(key, spec.status, spec.pfn, spec.se, spec.path)
 
     def spec(self) -> ReplicaSpec:
+        key = self.key
         return ReplicaSpec(
-            self.key.site, self.key.storage_class, self.key.area, self.status, self.pfn
+            key.site, key.storage_class, key.area, self.status, self.pfn, self.se, self.path
         )
 
 
@@ -101,7 +113,7 @@ def checked_lfns(lfns: Sequence[str]) -> list[str]:
     return wanted
 
 
-def check_known(lfns: Sequence[str], known: set[str] | dict[str, object]) -> None:
+def check_known(lfns: Sequence[str], known: Container[str]) -> None:
     """``UnknownFile`` naming the LFNs of ``lfns`` not in ``known``."""
     missing = [lfn for lfn in lfns if lfn not in known]
     if missing:
@@ -109,7 +121,15 @@ def check_known(lfns: Sequence[str], known: set[str] | dict[str, object]) -> Non
 
 
 def _check_copy(spec: ReplicaSpec) -> None:
-    for value in (spec.site, spec.storage_class, spec.area, spec.status, spec.pfn):
+    for value in (
+        spec.site,
+        spec.storage_class,
+        spec.area,
+        spec.status,
+        spec.pfn,
+        spec.se,
+        spec.path,
+    ):
         if not isinstance(value, str):
             raise TypeError(f"replica fields are strings, not {type(value).__name__}")
     problems = replica_problems(spec)
@@ -124,12 +144,23 @@ def _describe(key: ReplicaKey) -> str:
 
 @dataclass(frozen=True)
 class AddCopy:
-    """``add_replicas``: the same copy for every file (e.g. recalled to one disk area)."""
+    """``add_replicas``: the same copy for every file (e.g. recalled to one disk area);
+    ``add_replicas_at``: with ``paths``, each file's copy at its own path on the SE."""
 
     replica: ReplicaSpec
+    paths: Mapping[str, str] | None = None  # LFN -> path on replica.se
 
     def check(self) -> None:
-        _check_copy(self.replica)
+        if self.paths is None:
+            _check_copy(self.replica)
+            return
+        if not self.replica.se:
+            raise ValidationError("copies at paths need the storage element they are on")
+        for path in dict.fromkeys(self.paths.values()):
+            _check_copy(replace(self.replica, path=path))
+
+    def _spec(self, lfn: str) -> ReplicaSpec:
+        return self.replica if self.paths is None else replace(self.replica, path=self.paths[lfn])
 
     @property
     def site(self) -> str:
@@ -137,7 +168,7 @@ class AddCopy:
 
     def apply(self, lfn: str, copies: Sequence[Copy]) -> list[Copy] | None:
         """``copies`` with the new one last, or ``None`` when the file has it already."""
-        new = Copy.of(self.replica)
+        new = Copy.of(self._spec(lfn))
         for copy in copies:
             if copy.key == new.key:
                 if copy == new:
@@ -172,23 +203,29 @@ class RemoveCopy:
 
 @dataclass(frozen=True)
 class ChangeCopy:
-    """``change_replicas``: new status, PFN or (recall copies) area of the copy ``key``;
-    ``None`` keeps a field."""
+    """``change_replicas``: new status, PFN, (recall copies) area, or storage element and
+    path of the copy ``key``; ``None`` keeps a field."""
 
     key: ReplicaKey
     status: str | None = None
     pfn: str | None = None
     area: str | None = None
+    se: str | None = None
+    path: str | None = None
 
     def _changed(self, copy: Copy) -> Copy:
         return Copy(
             replace(copy.key, area=copy.key.area if self.area is None else self.area),
             copy.status if self.status is None else self.status,
             copy.pfn if self.pfn is None else self.pfn,
+            copy.se if self.se is None else self.se,
+            copy.path if self.path is None else self.path,
         )
 
     def check(self) -> None:
         _check_copy(ReplicaSpec(self.key.site, self.key.storage_class, self.key.area))
+        if (self.se is None) != (self.path is None):
+            raise ValidationError("change a copy's storage element and path together")
         _check_copy(self._changed(Copy(self.key, "available", "")).spec())
 
     @property
@@ -211,3 +248,33 @@ class ChangeCopy:
 
 
 ReplicaChange = AddCopy | RemoveCopy | ChangeCopy
+
+
+@dataclass(frozen=True)
+class MarkedCopies:
+    """What ``mark_copies_at`` found: the copies recorded on the storage element at the paths
+    asked (path -> LFN of the file), and how many of them were in another status."""
+
+    found: dict[str, str]
+    changed: int
+
+
+# Runs in the transaction of ``mark_copies_at``, before it commits: what the caller writes
+# on that connection commits or rolls back with the marks.
+ThenHook = Callable[["Connection", MarkedCopies], None]
+
+
+def checked_marks(se: str, copies: Mapping[str, str], status: str) -> dict[str, str]:
+    """``mark_copies_at``'s arguments checked: path on the SE -> LFN, as strings."""
+    if not isinstance(se, str) or not se:
+        raise ValidationError(f"a storage element name is a non-empty string, not {se!r}")
+    if status not in REPLICA_STATUSES:
+        known = ", ".join(REPLICA_STATUSES)
+        raise ValidationError(f"replica status {status!r} is not one of {known}")
+    wanted = dict(copies)
+    if len(wanted) > MAX_FILES:
+        raise ValidationError(f"at most {MAX_FILES} files per change, not {len(wanted)}")
+    bad = [repr(k) for k, v in wanted.items() if not isinstance(k, str) or not isinstance(v, str)]
+    if bad:
+        raise ValidationError(f"paths and LFNs are strings: {_listed(bad)}")
+    return wanted

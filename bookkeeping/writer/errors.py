@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bookkeeping.errors import BookkeepingError
+from bookkeeping.errors import BookkeepingError, Kind
 
 
 class ReportConflict(BookkeepingError):
@@ -10,9 +10,13 @@ class ReportConflict(BookkeepingError):
     an undeclared event type); nothing of it was written."""
 
     code = 80
+    kind = Kind.CONFLICT
+    sqlstate = "23000"
 
 
 class ListingSyntaxError(BookkeepingError):
     """A ``bk ls`` where-clause cannot be parsed or uses an unknown attribute."""
 
     code = 82
+    kind = Kind.SYNTAX
+    sqlstate = "42601"

@@ -52,7 +52,7 @@ TYPE_PARAMETER_NAME = "Name"
 TYPE_PARAMETER_VERSION = "Version"
 
 STORAGE_CLASSES = ("tape", "disk", "recall")
-REPLICA_STATUSES = ("available", "lost")
+REPLICA_STATUSES = ("available", "lost", "bad")  # bad: the SE holds other bytes
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,10 @@ class ReplicaSpec:
     area: str = ""  # the recall disk area for storage_class "recall", e.g. "f0a 14"
     status: str = "available"  # one of REPLICA_STATUSES
     pfn: str = ""
+    # The storage element holding the bytes (a name of ``bookkeeping.storage.registry``) and
+    # the file's path on it; both empty for a copy recorded without real storage.
+    se: str = ""
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ class OutputFileSpec:
     parameters: tuple[tuple[str, str], ...] = ()  # extra fileParams, name -> value
     replicas: tuple[ReplicaSpec, ...] = ()
     quality: tuple[QualitySpec, ...] = ()
+    # The life cycle (bookkeeping/writer/lifecycle.py): a finished job's output is closed; a
+    # writer still filling a file (a DAQ run) reports it open and closes it later.
+    state: str = "closed"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 from bookkeeping.errors import ValidationError
@@ -34,6 +34,7 @@ from bookkeeping.writer.model import JobReport
 from bookkeeping.writer.validation import Path, Problem, describe_path, raise_problems
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
+_MAX_DEPTH = 8  # a report nests three deep (Job, OutputFile, Parameter)
 
 _ELEMENTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # element: (allowed attributes, required attributes)
@@ -42,11 +43,14 @@ _ELEMENTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "EventType": (frozenset({"TypeId", "Description", "Primary", "Decay"}), frozenset()),
     "InputFile": (frozenset({"Name"}), frozenset({"Name"})),
     "OutputFile": (
-        frozenset({"Name", "TypeName", "TypeVersion", "CreationDate", "Visible"}),
+        frozenset({"Name", "TypeName", "TypeVersion", "CreationDate", "Visible", "State"}),
         frozenset(),
     ),
     "Parameter": (frozenset({"Name", "Value"}), frozenset({"Name", "Value"})),
-    "Replica": (frozenset({"Location", "StorageClass", "Area", "Status", "Name"}), frozenset()),
+    "Replica": (
+        frozenset({"Location", "StorageClass", "Area", "Status", "Name", "SE", "Path"}),
+        frozenset(),
+    ),
     "Quality": (frozenset({"Group", "Flag"}), frozenset()),
 }
 _CHILDREN = {
@@ -65,10 +69,19 @@ class _Element:
 
 def _tree(data: bytes, source: str) -> _Element:
     parser = expat.ParserCreate()
+    # What defusedxml does, in three lines: no DTD (so no external one is ever fetched or
+    # parameter entity expanded), no entity declarations ("billion laughs"), no nesting
+    # deeper than a report has.
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     stack: list[_Element] = []
     roots: list[_Element] = []
 
+    def refuse(what: str) -> NoReturn:
+        raise ValidationError(f"{source}: line {parser.CurrentLineNumber}: {what}")
+
     def start(tag: str, attributes: dict[str, str]) -> None:
+        if len(stack) >= _MAX_DEPTH:
+            refuse(f"elements nested deeper than {_MAX_DEPTH} levels")
         element = _Element(tag, attributes, parser.CurrentLineNumber)
         (stack[-1].children if stack else roots).append(element)
         stack.append(element)
@@ -92,6 +105,8 @@ def _tree(data: bytes, source: str) -> _Element:
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
     parser.EntityDeclHandler = no_entities
+    parser.StartDoctypeDeclHandler = lambda *_: refuse("a DOCTYPE (DTD) is not allowed")
+    parser.ExternalEntityRefHandler = lambda *_: refuse("external entities are not allowed")
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
@@ -99,6 +114,12 @@ def _tree(data: bytes, source: str) -> _Element:
         raise ValidationError(
             f"{source}: line {exc.lineno}: XML is not well-formed: {reason}"
         ) from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise ValidationError(f"{source}: line 1: {exc}; reports are UTF-8") from None
+    except ValueError as exc:  # a codec that cannot serve expat (multi-byte, stateful)
+        raise ValidationError(f"{source}: line 1: unusable encoding: {exc}") from None
+    if not roots:
+        raise ValidationError(f"{source}: no root element")
     return roots[0]
 
 
@@ -245,6 +266,10 @@ def parse_json(data: bytes | str, source: str = "<json>") -> JobReport:
         ) from None
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{source}: not valid UTF-8: {exc.reason}") from None
+    except RecursionError:
+        raise ValidationError(f"{source}: arrays or objects nested too deeply") from None
+    except ValueError as exc:  # a number beyond Python's int conversion limit
+        raise ValidationError(f"{source}: not a usable JSON report: {exc}") from None
     report, problems = build_report(document, source)
     raise_problems(problems, source, lambda path: json_path(path))
     assert report is not None

@@ -232,9 +232,11 @@ def plan(reports: Sequence[JobReport], known: Known) -> Plan:
             else:
                 result.outcomes[position] = RecordResult(report.source, RecordStatus.DUPLICATE)
             continue
-        problem = conflict(report, lfns, event_types)
-        if problem:
-            result.outcomes[position] = failed(report, ReportConflict(named(report, problem)))
+        conflicting = conflict(report, lfns, event_types)
+        if conflicting:
+            result.outcomes[position] = failed(
+                report, ReportConflict(named(report, conflicting))
+            )
             continue
         dirac_ids.add(report.dirac_job_id)
         for spec in report.event_types:

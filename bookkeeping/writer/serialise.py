@@ -43,6 +43,7 @@ def report_to_dict(report: JobReport) -> dict[str, Any]:
                 "TypeVersion": f.file_type_version,
                 "CreationDate": f.creation_time.isoformat(sep=" "),
                 "Visible": "Y" if f.visible else "N",
+                **({"State": f.state} if f.state != "closed" else {}),
                 "Parameters": {
                     "GUID": f.guid,
                     "Size": str(f.size),
@@ -58,6 +59,7 @@ def report_to_dict(report: JobReport) -> dict[str, Any]:
                         "Area": r.area,
                         "Status": r.status,
                         "Name": r.pfn,
+                        **({"SE": r.se, "Path": r.path} if r.se or r.path else {}),
                     }
                     for r in f.replicas
                 ],  # fmt: skip
@@ -87,7 +89,11 @@ def report_to_xml(report: JobReport) -> str:
         element = ElementTree.SubElement(
             job,
             "OutputFile",
-            {k: output[k] for k in ("Name", "TypeName", "TypeVersion", "CreationDate", "Visible")},
+            {
+                k: output[k]
+                for k in ("Name", "TypeName", "TypeVersion", "CreationDate", "Visible", "State")
+                if k in output
+            },
         )
         for name, value in output["Parameters"].items():
             ElementTree.SubElement(element, "Parameter", Name=name, Value=value)

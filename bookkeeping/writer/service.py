@@ -9,9 +9,9 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from bookkeeping.errors import BookkeepingError
-from bookkeeping.interface import BookkeepingWriter
 from bookkeeping.writer.model import JobReport, RecordResult, RecordStatus
 from bookkeeping.writer.parsing import load_report
 
@@ -20,8 +20,16 @@ DEFAULT_BATCH_SIZE = 1000
 Progress = Callable[[Sequence[RecordResult]], None]
 
 
+class BatchWriter(Protocol):
+    """What the service needs of a writer; every ``bookkeeping.interface.BookkeepingWriter``
+    is one. Declared here so that the writer package does not import the interface, which
+    imports the writer's report model (no import cycle)."""
+
+    def record_batch(self, reports: Sequence[JobReport]) -> list[RecordResult]: ...
+
+
 def record_reports(
-    writer: BookkeepingWriter,
+    writer: BatchWriter,
     reports: Iterable[JobReport],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -54,7 +62,7 @@ def _parse(paths: Iterable[Path]) -> Iterator[JobReport | RecordResult]:
 
 def ingest_files(
     paths: Sequence[Path],
-    writers: Mapping[str, BookkeepingWriter],
+    writers: Mapping[str, BatchWriter],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_report: Callable[[], None] | None = None,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bookkeeping.errors import ValidationError
+from bookkeeping.writer.lifecycle import LIFE_CYCLE_STATES
 from bookkeeping.writer.model import (
     REPLICA_STATUSES,
     RESERVED_FILE_PARAMETERS,
@@ -28,6 +29,8 @@ LFN_LENGTH = 255
 SITE_LENGTH = 64
 AREA_LENGTH = 64
 PFN_LENGTH = 512
+SE_LENGTH = 64
+SE_PATH_LENGTH = 512
 
 _LFN = re.compile(r"^/[A-Za-z0-9._+/-]+$")
 _GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
@@ -43,6 +46,17 @@ Path = tuple[str | int, ...]
 class Problem:
     path: Path
     message: str
+
+
+_SHOWN = 60
+
+
+def shown(value: object) -> str:
+    """A value quoted in a message, cut short: a report may hold megabytes in one field."""
+    if isinstance(value, int) and value.bit_length() > 200:
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
 
 
 def describe_path(path: Path) -> str:
@@ -139,7 +153,7 @@ def _check_lfn(fail: _Fail, path: Path, lfn: str) -> None:
     if len(lfn) > LFN_LENGTH:
         fail(path, f"LFN longer than {LFN_LENGTH} characters")
     if not _LFN.match(lfn) or "//" in lfn or "/../" in lfn + "/":
-        fail(path, f"{lfn!r} is not an absolute LFN of letters, digits and ._+-/")
+        fail(path, f"{shown(lfn)} is not an absolute LFN of letters, digits and ._+-/")
 
 
 def _check_parameters(
@@ -164,13 +178,16 @@ def _check_output(fail: _Fail, path: Path, output: OutputFileSpec) -> None:
     _check_text(fail, (*path, "TypeName"), output.file_type, VALUE_LENGTH)
     _check_text(fail, (*path, "TypeVersion"), output.file_type_version, VALUE_LENGTH)
     if not _GUID.match(output.guid):
-        fail((*path, "GUID"), f"{output.guid!r} is not a GUID")
+        fail((*path, "GUID"), f"{shown(output.guid)} is not a GUID")
     if not 0 <= output.size <= MAX_INT64:
         fail((*path, "Size"), "must be a non-negative integer")
     if not 0 <= output.events <= MAX_INT64:
         fail((*path, "EventStat"), "must be a non-negative integer")
     if not _ADLER32.match(output.checksum):
-        fail((*path, "ADLER32"), f"{output.checksum!r} is not 8 lower-case hex digits")
+        fail((*path, "ADLER32"), f"{shown(output.checksum)} is not 8 lower-case hex digits")
+    if output.state not in LIFE_CYCLE_STATES:
+        states = ", ".join(LIFE_CYCLE_STATES)
+        fail((*path, "State"), f"{shown(output.state)} is not one of {states}")
     if not 10_000_000 <= output.event_type <= 99_999_999:
         fail((*path, "EventType"), "must be an 8-digit event type")
     if output.creation_time.tzinfo is not None:
@@ -188,7 +205,7 @@ def _check_output(fail: _Fail, path: Path, output: OutputFileSpec) -> None:
     for index, quality in enumerate(output.quality):
         where = (*path, "Quality", index)
         if not _NAME.match(quality.group) or len(quality.group) > NAME_LENGTH:
-            fail((*where, "Group"), f"{quality.group!r} is not a valid group name")
+            fail((*where, "Group"), f"{shown(quality.group)} is not a valid group name")
         _check_text(fail, (*where, "Flag"), quality.flag, VALUE_LENGTH)
         if quality.group in groups:
             fail((*where, "Group"), "given twice")
@@ -197,22 +214,44 @@ def _check_output(fail: _Fail, path: Path, output: OutputFileSpec) -> None:
 
 def _check_replica(fail: _Fail, where: Path, replica: ReplicaSpec) -> None:
     if not _SITE.match(replica.site) or len(replica.site) > SITE_LENGTH:
-        fail((*where, "Location"), f"{replica.site!r} is not a site name")
+        fail((*where, "Location"), f"{shown(replica.site)} is not a site name")
     if replica.storage_class not in STORAGE_CLASSES:
         fail(
             (*where, "StorageClass"),
-            f"{replica.storage_class!r} is not one of {', '.join(STORAGE_CLASSES)}",
+            f"{shown(replica.storage_class)} is not one of {', '.join(STORAGE_CLASSES)}",
         )
     if (replica.storage_class == "recall") != bool(replica.area.strip()):
         fail((*where, "Area"), "a recall copy needs an area, and only a recall copy has one")
     if len(replica.area) > AREA_LENGTH:
         fail((*where, "Area"), f"longer than {AREA_LENGTH} characters")
     if replica.status not in REPLICA_STATUSES:
-        fail((*where, "Status"), f"{replica.status!r} is not one of {', '.join(REPLICA_STATUSES)}")
+        known = ", ".join(REPLICA_STATUSES)
+        fail((*where, "Status"), f"{shown(replica.status)} is not one of {known}")
     if len(replica.pfn) > PFN_LENGTH:
         fail((*where, "Name"), f"longer than {PFN_LENGTH} characters")
     _check_no_nul(fail, (*where, "Area"), replica.area)
     _check_no_nul(fail, (*where, "Name"), replica.pfn)
+    _check_storage(fail, where, replica)
+
+
+def _check_storage(fail: _Fail, where: Path, replica: ReplicaSpec) -> None:
+    """A copy on a storage element names it and the file's path there, or neither."""
+    if replica.se and (not _SITE.match(replica.se) or len(replica.se) > SE_LENGTH):
+        fail((*where, "SE"), f"{shown(replica.se)} is not a storage element name")
+    if bool(replica.se) != bool(replica.path):
+        fail((*where, "Path"), "a copy on a storage element needs both its name and a path")
+    if replica.path:
+        parts = replica.path.split("/")
+        if (
+            not replica.path.startswith("/")
+            or "\x00" in replica.path
+            or any(part in (".", "..") for part in parts)
+            or len(replica.path) > SE_PATH_LENGTH
+        ):
+            fail(
+                (*where, "Path"),
+                f"{shown(replica.path)} is not an absolute path below the storage element's root",
+            )
 
 
 def validate_report(report: JobReport, locate: Callable[[Path], str] = describe_path) -> None:

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bookkeeping.amga_adapter.passwords import hash_password, verify_password
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.passwords import hash_password, verify_password
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.backends import open_writer
 from bookkeeping.bench.data import bench_database
 from bookkeeping.bench.errors import BenchDataError

@@ -32,9 +32,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bookkeeping.amga_adapter import system_tables as st
-from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
-from bookkeeping.amga_adapter.passwords import hash_password
+from bookkeeping.amga_adapter.engine import system_tables as st
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.engine.passwords import hash_password
+from bookkeeping.amga_adapter.engine.root_directory import create_root_directory
 from bookkeeping.engines import create_engine
 from bookkeeping.metadata import is_dynamic_table
 from bookkeeping.schema import metadata
@@ -62,6 +63,7 @@ def reset(engine: Engine) -> None:
             if linked:
                 connection.execute(table.update().values({c.name: None for c in linked}))
             connection.execute(table.delete())
+        create_root_directory(connection)  # as the schema makes it
         connection.execute(
             st.users.insert(), [{"name": n, "password_hash": _HASHES.get(n)} for n in USERS]
         )

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from bookkeeping.amga_adapter.catalogue import CatalogueSession
-from bookkeeping.amga_adapter.errors import (
+from bookkeeping.amga_adapter.engine.catalogue import CatalogueSession
+from bookkeeping.amga_adapter.engine.errors import (
     AttributeExists,
     AttributeInUse,
     InvalidName,

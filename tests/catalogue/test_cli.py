@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.cli import main
 
 Run = Callable[..., str]

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from bookkeeping.amga_adapter import system_tables
-from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
-from bookkeeping.amga_adapter.directory_info import table_name
+from bookkeeping.amga_adapter.engine import system_tables
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.engine.directory_info import table_name
 from bookkeeping.engines import create_engine
 
 THREADS = 4

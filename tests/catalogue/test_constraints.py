@@ -2,8 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from bookkeeping.amga_adapter.catalogue import CatalogueSession
-from bookkeeping.amga_adapter.errors import ConstraintViolation, InvalidName, NoSuchConstraint
+from bookkeeping.amga_adapter.engine.catalogue import CatalogueSession
+from bookkeeping.amga_adapter.engine.errors import (
+    ConstraintViolation,
+    InvalidName,
+    NoSuchConstraint,
+)
 from bookkeeping.amga_adapter.query import QuerySyntaxError
 
 

@@ -11,11 +11,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, oracle, postgresql, sqlite
 
-from bookkeeping.amga_adapter import system_tables as st
-from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
-from bookkeeping.amga_adapter.directory_info import Attribute, table_name
-from bookkeeping.amga_adapter.directory_tables import IndexKey, create_index_ddl, drop_index_ddl
-from bookkeeping.amga_adapter.errors import (
+from bookkeeping.amga_adapter.engine import system_tables as st
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.engine.directory_info import Attribute, table_name
+from bookkeeping.amga_adapter.engine.directory_tables import (
+    IndexKey,
+    create_index_ddl,
+    drop_index_ddl,
+)
+from bookkeeping.amga_adapter.engine.errors import (
     InvalidName,
     InvalidType,
     NoSuchAttribute,
@@ -24,8 +28,8 @@ from bookkeeping.amga_adapter.errors import (
     PermissionDenied,
     SchemaChangeInTransaction,
 )
-from bookkeeping.amga_adapter.indexes import IndexDescription
-from bookkeeping.amga_adapter.types import parse_type
+from bookkeeping.amga_adapter.engine.indexes import IndexDescription
+from bookkeeping.amga_adapter.engine.types import parse_type
 
 HOSTILE = ["Order", 'a"b; DROP TABLE x; --', "na\u00efve \u2603", "Size desc", "`x`", "GROUP"]
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import pytest
 
-from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
-from bookkeeping.amga_adapter.errors import NoSuchEntry, PermissionDenied
-from bookkeeping.amga_adapter.permissions import EVERYBODY
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.engine.errors import NoSuchEntry, PermissionDenied
+from bookkeeping.amga_adapter.engine.permissions import EVERYBODY
 
 Operation = Callable[[CatalogueSession], object]
 

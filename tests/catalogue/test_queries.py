@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from bookkeeping.amga_adapter.catalogue import CatalogueSession
-from bookkeeping.amga_adapter.errors import NoSuchAttribute, NoSuchDirectory
+from bookkeeping.amga_adapter.engine.catalogue import CatalogueSession
+from bookkeeping.amga_adapter.engine.errors import NoSuchAttribute, NoSuchDirectory
 from bookkeeping.amga_adapter.query import QuerySyntaxError
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
 from bookkeeping.amga_adapter.query.evaluate import evaluate_find
 from tests.query.test_against_evaluator import (
     CWD,

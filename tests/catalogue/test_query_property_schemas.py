@@ -7,7 +7,7 @@ says the condition means.
 Each example creates its two directories afresh (``/r/a``, ``/r/b``) and removes them
 after. Text values have no spaces (MariaDB's PAD SPACE collation) and no ``lower``/
 ``upper`` is applied to them (non-ASCII case mapping is each back-end's own, see
-docs/query-language.md); ``float`` values are exact in single precision (MariaDB's FLOAT).
+docs/query-language.md); ``float`` values are simple binary fractions.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bookkeeping.amga_adapter.catalogue import CatalogueSession
+from bookkeeping.amga_adapter.engine.catalogue import CatalogueSession
 from bookkeeping.amga_adapter.query.evaluate import Directory, evaluate_find, evaluate_select
 from tests.query.test_against_evaluator import normalised
 

@@ -14,10 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import mysql, oracle, postgresql, sqlite
 
-from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
-from bookkeeping.amga_adapter.errors import NoSuchAttribute, NoSuchDirectory, PermissionDenied
-from bookkeeping.amga_adapter.permissions import EVERYBODY
-from bookkeeping.amga_adapter.queries import SessionResolver
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.engine.errors import (
+    NoSuchAttribute,
+    NoSuchDirectory,
+    PermissionDenied,
+)
+from bookkeeping.amga_adapter.engine.permissions import EVERYBODY
+from bookkeeping.amga_adapter.engine.resolver import SessionResolver
 from bookkeeping.amga_adapter.query import QuerySyntaxError, QueryTypeError
 from bookkeeping.amga_adapter.query import union as union_module
 from bookkeeping.amga_adapter.query.union import compile_union
@@ -298,7 +302,9 @@ def _statements(engine: sa.Engine, call) -> int:  # type: ignore[no-untyped-def]
 
     def listener(*arguments: object) -> None:
         statement = str(arguments[2])
-        if not statement.startswith("BEGIN"):  # SQLite's emulated BEGIN (engines.py)
+        # Not SQLite's emulated BEGIN (engines.py), nor the schema version's read (one per
+        # operation, whatever the number of directories: schema_version.py).
+        if not statement.startswith("BEGIN") and "cat_schema_version" not in statement:
             seen.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", listener)
@@ -375,7 +381,7 @@ def test_the_statement_compiles_for_every_dialect(
             DIRECTORIES,
             ["FILE", "count(FILE)"],
             "Size > 1 order by FILE desc limit 3 offset 1",
-            SessionResolver(filled, connection),
+            SessionResolver(filled.core, connection),
             with_directory=True,
         )
     text = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

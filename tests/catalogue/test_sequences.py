@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 from oracledb import errors as oracle_errors
 
-from bookkeeping.amga_adapter.catalogue import Catalogue, CatalogueSession
-from bookkeeping.amga_adapter.errors import InvalidValue, NoSuchSequence, SequenceExists
-from bookkeeping.amga_adapter.sequences import error_code, is_overflow
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
+from bookkeeping.amga_adapter.engine.errors import InvalidValue, NoSuchSequence, SequenceExists
+from bookkeeping.amga_adapter.engine.sequences import error_code, is_overflow
 
 
 def test_sequence_counts_from_start_by_increment(root: CatalogueSession) -> None:

@@ -12,13 +12,18 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, oracle, postgresql, sqlite
 from sqlalchemy.schema import CreateTable
 
-from bookkeeping.amga_adapter import paths
-from bookkeeping.amga_adapter.directory_info import Attribute, entry_table
-from bookkeeping.amga_adapter.directory_tables import add_column_sql, drop_column_sql
-from bookkeeping.amga_adapter.errors import InvalidName, InvalidType, InvalidValue, TypeMismatch
-from bookkeeping.amga_adapter.permissions import merge, parse_rights, remove
+from bookkeeping.amga_adapter.engine import paths
+from bookkeeping.amga_adapter.engine.directory_info import Attribute, entry_table
+from bookkeeping.amga_adapter.engine.directory_tables import add_column_sql, drop_column_sql
+from bookkeeping.amga_adapter.engine.errors import (
+    InvalidName,
+    InvalidType,
+    InvalidValue,
+    TypeMismatch,
+)
+from bookkeeping.amga_adapter.engine.permissions import merge, parse_rights, remove
+from bookkeeping.amga_adapter.engine.types import parse_type
 from bookkeeping.amga_adapter.query import compile_find
-from bookkeeping.amga_adapter.types import parse_type
 from tests.query.catalogue import TableDirectory, TableResolver, directory_table
 
 DIALECTS = [oracle.dialect(), postgresql.dialect(), mysql.dialect(), sqlite.dialect()]
@@ -97,7 +102,7 @@ COLUMN_TYPES = {
         "INTEGER",
         "SMALLINT",
         "NUMBER(19)",
-        "FLOAT",
+        "DOUBLE PRECISION",  # float: double precision everywhere (AMGA's on PostgreSQL)
         "DOUBLE PRECISION",
         "NUMERIC(10, 2)",
         "VARCHAR2(300 CHAR)",
@@ -111,7 +116,7 @@ COLUMN_TYPES = {
         "INTEGER",
         "SMALLINT",
         "BIGINT",
-        "FLOAT",
+        "DOUBLE PRECISION",
         "DOUBLE PRECISION",
         "NUMERIC(10, 2)",
         "VARCHAR(300)",
@@ -125,21 +130,21 @@ COLUMN_TYPES = {
         "INTEGER",
         "SMALLINT",
         "BIGINT",
-        "FLOAT",
+        "DOUBLE",  # not FLOAT: four bytes there
         "DOUBLE",
         "NUMERIC(10, 2)",
         "TEXT",  # wider than 64: TEXT on MariaDB (row size limit)
         "VARCHAR(20)",
         "TEXT",
-        "DATETIME",
+        "DATETIME(6)",  # microseconds, as on the other back-ends
         "DATE",
-        "TIME",
+        "TIME(6)",
     ],
     "sqlite": [
         "INTEGER",
         "SMALLINT",
         "BIGINT",
-        "FLOAT",
+        "DOUBLE",
         "DOUBLE",
         "FLOAT",  # numeric: REAL, returned as Decimal
         "VARCHAR(300)",
@@ -182,7 +187,10 @@ def test_directory_tables_compile_for_every_dialect(dialect: sa.Dialect) -> None
     attributes = _attributes()
     ddl = str(CreateTable(entry_table(7, attributes)).compile(dialect=dialect))
     assert ddl.strip().startswith("CREATE TABLE catd_7 (")
-    assert ddl.strip().endswith("PRIMARY KEY (name)\n)")
+    # MariaDB's directory tables name their binary collation (case-sensitive comparisons
+    # whatever the server's default, and no COLLATE wrapper keeping indexes out of use).
+    options = "CHARSET=utf8mb4 COLLATE utf8mb4_bin" if dialect.name == "mysql" else ""
+    assert ddl.strip().endswith("PRIMARY KEY (name)\n)" + options)
     expected = {f"a{i}": type_ for i, type_ in enumerate(COLUMN_TYPES[dialect.name], start=1)}
     columns = _column_types(ddl)
     assert columns.pop("name") == SYSTEM_COLUMN_TYPES[dialect.name]

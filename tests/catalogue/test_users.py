@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.errors import (
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.errors import (
     AuthenticationFailed,
     GroupExists,
     InvalidName,

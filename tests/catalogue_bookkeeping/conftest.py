@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping, CatalogueWriter
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import create_engine
 from bookkeeping.schema import metadata
 from bookkeeping.scratch import scratch_database, server_url

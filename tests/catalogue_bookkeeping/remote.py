@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from bookkeeping.amga_adapter.bookkeeping import RemoteCatalogueBookkeeping
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.client import MDClient
+from bookkeeping.amga_adapter.client.client import MDClient
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.interface import Bookkeeping, DatasetPath, Level, ListingQuery
 from tests.protocol.serving import RunningServer, running_server
 

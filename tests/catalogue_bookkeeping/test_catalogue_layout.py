@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.amga_adapter.query import parse_condition
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath, Level, ListingQuery

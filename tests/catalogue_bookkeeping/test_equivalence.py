@@ -4,12 +4,17 @@ Hypothesis draws a production (C's generator, seeded), perturbs it the ways real
 differ (odd parameter names and values, reports sent twice, reports that cannot be
 recorded, batch boundaries), records it through both writers and then asks both readers
 the same questions: every call of ``bookkeeping.interface.Bookkeeping``.
+
+Recording is the expensive part (both writers, schema on first use), so the property runs
+at two sizes: every example records a new production (a few examples; more with ``--slow``),
+and one production recorded once per back-end is asked one drawn call per example
+(200 examples in CI, 2,000 with ``--slow``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +35,7 @@ from bookkeeping.interface import (
 from bookkeeping.writer.model import JobReport
 from tests.catalogue_bookkeeping.conftest import Pair, fresh_pair
 from tests.conftest import BACKENDS
+from tests.fuzzing import examples
 
 ODD_PARAMETERS = (
     ("Gauss.Version", "v45r3"),
@@ -62,6 +68,11 @@ def _perturb(data: st.DataObject, reports: list[JobReport]) -> list[JobReport]:
             dataclasses.replace(f, parameters=(("FILE_ID", "7"), ("MD5SUM", "d41d8cd9")))
             for f in report.output_files
         )
+        out[index] = dataclasses.replace(report, output_files=files)
+    if out and data.draw(st.booleans(), "files still open"):
+        index = data.draw(st.integers(0, len(out) - 1))
+        report = out[index]
+        files = tuple(dataclasses.replace(f, state="open") for f in report.output_files)
         out[index] = dataclasses.replace(report, output_files=files)
     if out and data.draw(st.booleans(), "a report sent twice"):
         out.insert(len(out), out[data.draw(st.integers(0, len(out) - 1))])
@@ -170,6 +181,10 @@ def _ask_everything(data: st.DataObject, pair: Pair) -> None:
         _same(pair, "search", production=record.production, run=record.run)
     lfns = data.draw(st.lists(st.sampled_from([r.lfn for r in records] + ["/lhcb/none"])))
     _same(pair, "files_metadata", lfns)
+    _same(pair, "life_cycle", lfns)
+    for state in ("open", "closed", "archived"):
+        after = data.draw(st.sampled_from([0, *file_ids]), "after")
+        _same(pair, "files_in_state", state, after=after, limit=data.draw(st.integers(0, 9)))
 
     path = path_drawn_from(data, pair)
     for level in Level:
@@ -211,16 +226,161 @@ def path_drawn_from(data: st.DataObject, pair: Pair) -> DatasetPath:
     if data.draw(st.booleans(), "production range"):
         first = data.draw(st.integers(10_000, 30_100))
         path = dataclasses.replace(path, production_range=(first, first + 50))
+    if data.draw(st.integers(0, 3), "file filters") == 0:
+        path = _with_file_filters(data, pair, path)
     return path
 
 
+def _with_file_filters(data: st.DataObject, pair: Pair, path: DatasetPath) -> DatasetPath:
+    """Dataset filters whose bounds are values the files have (so they cut somewhere)."""
+    records = list(pair.warehouse.files(DatasetPath()).files)
+    if not records:
+        return path
+    changes: dict[str, object] = {}
+
+    def bounds(values: list) -> tuple:
+        low = data.draw(st.none() | st.sampled_from(values))
+        high = data.draw(st.none() | st.sampled_from(values))
+        if low is not None and high is not None and low > high:
+            low, high = high, low
+        return (low, high)
+
+    runs = sorted({r.run for r in records if r.run is not None})
+    if runs and data.draw(st.booleans(), "run range"):
+        changes["run_range"] = bounds(runs)
+    if data.draw(st.booleans(), "created range"):
+        changes["created_range"] = bounds(sorted({r.creation_time for r in records}))
+    if data.draw(st.booleans(), "events range"):
+        changes["events_range"] = bounds(sorted({r.events for r in records}))
+    if data.draw(st.booleans(), "size range"):
+        changes["size_range"] = bounds(sorted({r.size for r in records}))
+    flags = sorted({r.quality for r in records if r.quality is not None})
+    if flags and data.draw(st.booleans(), "quality"):
+        changes["quality"] = data.draw(st.sampled_from(flags))
+    return dataclasses.replace(path, **changes)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-@_settings
-@given(data=st.data(), files=st.integers(1, 16), seed=st.integers(0, 2**16))
-def test_catalogue_and_warehouse_answer_every_call_identically(
-    backend: str, data: st.DataObject, files: int, seed: int
-) -> None:
-    reports = _perturb(data, list(generate_reports(files, seed)))
-    with fresh_pair(backend) as pair:
-        _record(data, pair, reports)
-        _ask_everything(data, pair)
+def test_catalogue_and_warehouse_answer_every_call_identically(backend: str) -> None:
+    @settings(_settings, max_examples=examples(3, 30))
+    @given(data=st.data(), files=st.integers(1, 16), seed=st.integers(0, 2**16))
+    def check(data: st.DataObject, files: int, seed: int) -> None:
+        reports = _perturb(data, list(generate_reports(files, seed)))
+        with fresh_pair(backend) as pair:
+            _record(data, pair, reports)
+            _ask_everything(data, pair)
+
+    check()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def recorded(request: pytest.FixtureRequest) -> Iterator[Pair]:
+    """One production (odd parameters, a duplicate, a report that cannot be recorded),
+    recorded through both writers in uneven batches, once per back-end."""
+    reports = list(generate_reports(24, 2026))
+    reports[3] = dataclasses.replace(
+        reports[3], parameters=reports[3].parameters + ODD_PARAMETERS
+    )
+    reports.insert(9, reports[2])
+    reports.insert(
+        5,
+        dataclasses.replace(
+            reports[0], dirac_job_id=99_999_999, input_files=("/lhcb/not/recorded.dst",)
+        ),
+    )
+    with fresh_pair(request.param) as pair:
+        for start in range(0, len(reports), 7):
+            batch = reports[start : start + 7]
+            assert pair.warehouse_writer.record_batch(
+                batch
+            ) == pair.catalogue_writer.record_batch(batch)
+        yield pair
+
+
+_BY_FILE_ID = (
+    *("file_by_id", "file_parameters", "replicas", "quality_flags", "job", "job_parameters"),
+)
+_CALLS = (
+    *_BY_FILE_ID,
+    *("ancestors", "descendants", "file_parameter", "replicas_of", "file_by_lfn"),
+    *("parameter_where", "search", "files_metadata", "level_values", "files", "iter_files"),
+    *("count_listing", "iter_listing"),
+)
+
+
+def _one_call(data: st.DataObject, pair: Pair) -> tuple[str, tuple[object, ...], dict]:
+    """One interface call with drawn arguments (method name, args, kwargs)."""
+    records = pair.warehouse.files(DatasetPath()).files
+    file_ids = [r.file_id for r in records] + [0, len(records) + 5]
+    file_id = data.draw(st.sampled_from(file_ids), "file id")
+    record = data.draw(st.sampled_from(records), "record")
+    method = data.draw(st.sampled_from(_CALLS), "method")
+    if method in _BY_FILE_ID:
+        return method, (file_id,), {}
+    if method in {"ancestors", "descendants"}:
+        return method, (file_id, data.draw(st.integers(1, 3), "depth")), {}
+    if method == "file_parameter":
+        name = data.draw(st.sampled_from(["GUID", "Size", "EventStat", "FILE_ID", "Unknown"]))
+        return method, (file_id, name), {}
+    if method == "replicas_of":
+        return method, (data.draw(st.lists(st.sampled_from(file_ids)), "file ids"),), {}
+    if method == "file_by_lfn":
+        return method, (data.draw(st.sampled_from([record.lfn, "/lhcb/none"])),), {}
+    if method == "parameter_where":
+        return method, data.draw(
+            st.sampled_from(
+                [
+                    ("Size", "GUID", record.guid),
+                    ("GUID", "Size", str(record.size)),
+                    ("GUID", "Size", "0" + str(record.size)),
+                    ("GUID", "FILE_ID", "7"),
+                ]
+            )
+        ), {}
+    if method == "search":
+        return method, (), data.draw(
+            st.sampled_from(
+                [
+                    {"lfn": record.lfn[5:20], "limit": 3},
+                    {"guid": record.guid},
+                    {"production": record.production, "run": record.run},
+                ]
+            )
+        )
+    if method == "files_metadata":
+        lfns = st.sampled_from([r.lfn for r in records] + ["/lhcb/none"])
+        return method, (data.draw(st.lists(lfns), "lfns"),), {}
+    path = path_drawn_from(data, pair)
+    if method == "level_values":
+        return method, (data.draw(st.sampled_from(list(Level))), path), {}
+    order = {
+        "order_by": data.draw(st.sampled_from(ORDERS), "order"),
+        "descending": data.draw(st.booleans(), "descending"),
+    }
+    if method == "files":
+        offset = data.draw(st.integers(0, 5), "offset")
+        limit = data.draw(st.none() | st.integers(0, 7), "limit")
+        return method, (path,), {"offset": offset, "limit": limit, **order}
+    if method == "iter_files":
+        return method, (path,), order
+    file_types = sorted({r.file_type for r in records})
+    query = ListingQuery(
+        data.draw(st.sampled_from(file_types), "file type"),
+        data.draw(st.none() | _condition(listing_values(records)), "where"),
+        data.draw(st.booleans(), "disk only"),
+    )
+    return method, (query,), {}
+
+
+def test_one_production_answers_every_drawn_call_identically(recorded: Pair) -> None:
+    @settings(
+        max_examples=examples(200, 2000),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        method, args, kwargs = _one_call(data, recorded)
+        _same(recorded, method, *args, **kwargs)
+
+    check()

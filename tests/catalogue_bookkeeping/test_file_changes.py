@@ -19,7 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookkeeping.amga_adapter.bookkeeping import CatalogueWriter
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.bookkeeping.views import layout as V
+from bookkeeping.amga_adapter.bookkeeping.views.rebuild import check
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.errors import BookkeepingError, ValidationError
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import (
@@ -30,9 +32,8 @@ from bookkeeping.interface import (
     ReplicaKey,
     ReplicaSpec,
 )
-from bookkeeping.views import layout as V
-from bookkeeping.views.rebuild import check
 from bookkeeping.writer.changes import ReplicaConflict, UnknownFile, UnknownReplica
+from bookkeeping.writer.lifecycle import LIFE_CYCLE_STATES, LifeCycleError
 from tests.catalogue_bookkeeping.conftest import Pair, fresh_pair
 from tests.catalogue_bookkeeping.test_equivalence import _ask_everything, _perturb, _record
 from tests.conftest import BACKENDS
@@ -40,6 +41,14 @@ from tests.conftest import BACKENDS
 SITES = ("CERN", "RAL", "PIC", "NEW-SITE")
 AREAS = ("f0a 14", "f0b 15")
 UNKNOWN_LFN = "/lhcb/not/recorded.dst"
+STORAGE = (
+    ("", ""),
+    ("CERN-DISK", "/lhcb/data/x.dst"),
+    ("CERN-TAPE", "/lhcb/data/y.dst"),
+    ("CERN-DISK", ""),
+    ("", "/lhcb/data/x.dst"),
+    ("CERN-DISK", "/lhcb/../etc/passwd"),
+)
 
 _settings = settings(
     max_examples=3,
@@ -94,14 +103,20 @@ def _draw_call(data: st.DataObject, pair: Pair) -> tuple[str, Callable[[Bookkeep
     chosen = data.draw(st.lists(st.sampled_from(known), min_size=1, max_size=4), "files")
     unknown = data.draw(st.integers(0, 9), "unknown file?") == 0
     lfns = [*chosen, UNKNOWN_LFN] if unknown else chosen
-    kind = data.draw(st.sampled_from(["hide", "show", "add", "remove", "change"]), "change")
+    kinds = ["hide", "show", "add", "remove", "change", "open", "closed", "archived"]
+    kind = data.draw(st.sampled_from(kinds), "change")
     if kind in {"hide", "show"}:
         return kind, lambda w: w.set_visibility(lfns, kind == "show")
+    if kind in LIFE_CYCLE_STATES:
+        return kind, lambda w: w.set_life_cycle(lfns, kind)  # type: ignore[arg-type]
     key = _draw_key(data, pair, chosen)
     status = data.draw(st.sampled_from(["available", "lost", "bogus"]), "status")
     pfn = data.draw(st.sampled_from(["", "srm://se.example/x"]), "pfn")
+    # Where the bytes are: none, a storage element and path, or malformed (one without the
+    # other, a path escaping the element's root).
+    se, path = data.draw(st.sampled_from(STORAGE), "storage element and path")
     if kind == "add":
-        spec = ReplicaSpec(key.site, key.storage_class, key.area, status, pfn)
+        spec = ReplicaSpec(key.site, key.storage_class, key.area, status, pfn, se, path)
         return f"add {spec}", lambda w: w.add_replicas(lfns, spec)
     if kind == "remove":
         return f"remove {key}", lambda w: w.remove_replicas(lfns, key)
@@ -110,6 +125,7 @@ def _draw_call(data: st.DataObject, pair: Pair) -> tuple[str, Callable[[Bookkeep
         "status": data.draw(st.none() | st.just(status), "new status"),
         "pfn": data.draw(st.none() | st.just(pfn), "new pfn"),
         "area": area if key.storage_class == "recall" else None,
+        **data.draw(st.sampled_from([{}, {"se": se, "path": path}]), "new storage"),
     }
     return f"change {key} {kwargs}", lambda w: w.change_replicas(lfns, key, **kwargs)
 
@@ -158,6 +174,8 @@ def _snapshot(pair: Pair) -> tuple[object, ...]:
         )
     return (
         records,
+        pair.warehouse.life_cycle([r.lfn for r in records]),
+        pair.catalogue.life_cycle([r.lfn for r in records]),
         pair.catalogue.files(DatasetPath()).files,
         [pair.warehouse.replicas(r.file_id) for r in records],
         [pair.catalogue.replicas(r.file_id) for r in records],
@@ -180,11 +198,23 @@ def test_refused_changes_change_nothing(pair: Pair) -> None:
     refused: list[tuple[Callable[[BookkeepingWriter], int], type[Exception]]] = [
         (lambda w: w.set_visibility([lfns[0], UNKNOWN_LFN], False), UnknownFile),
         (lambda w: w.set_visibility([lfns[0], "not an lfn"], False), ValidationError),
+        (lambda w: w.set_life_cycle([lfns[0], UNKNOWN_LFN], "archived"), UnknownFile),
+        (lambda w: w.set_life_cycle(lfns, "lost"), ValidationError),  # type: ignore[arg-type]
+        (lambda w: w.set_life_cycle([lfns[1], lfns[0]], "open"), LifeCycleError),
         (lambda w: w.set_visibility(lfns[0], False), TypeError),
         (lambda w: w.set_visibility([lfns[0]], "no"), TypeError),  # type: ignore[arg-type]
         (lambda w: w.add_replicas([lfns[0], UNKNOWN_LFN], ReplicaSpec("RAL", "disk")), UnknownFile),
         (lambda w: w.add_replicas(lfns, ReplicaSpec("RAL; DROP", "disk")), ValidationError),
         (lambda w: w.add_replicas(lfns, ReplicaSpec("RAL", "floppy")), ValidationError),
+        (
+            lambda w: w.add_replicas(lfns, ReplicaSpec("RAL", "disk", se="RAL-DISK")),
+            ValidationError,
+        ),
+        (
+            lambda w: w.add_replicas(lfns, ReplicaSpec("RAL", "disk", se="X", path="/a/../b")),
+            ValidationError,
+        ),
+        (lambda w: w.change_replicas(lfns, key, se="RAL-DISK"), ValidationError),
         (lambda w: w.add_replicas(lfns, ReplicaSpec("RAL", "recall")), ValidationError),
         (
             lambda w: w.add_replicas(lfns, ReplicaSpec("RAL", "disk", status="gone")),
@@ -222,6 +252,44 @@ def test_refused_changes_change_nothing(pair: Pair) -> None:
         assert check(session) == []
 
 
+def test_a_copy_names_its_storage_element_and_path_in_both(pair: Pair) -> None:
+    reports = list(generate_reports(6, seed=3))
+    pair.warehouse_writer.record_batch(reports)
+    pair.catalogue_writer.record_batch(reports)
+    lfns = _lfns(pair)[:2]
+    spec = ReplicaSpec("SE-SITE", "disk", se="SE-SITE-DISK", path="/lhcb/a/b.dst")
+    key = ReplicaKey("SE-SITE", "disk")
+    for writer in (pair.warehouse_writer, pair.catalogue_writer):
+        assert writer.add_replicas(lfns, spec) == 2
+        assert writer.add_replicas(lfns, spec) == 0  # the very same copy: nothing
+        with pytest.raises(ReplicaConflict):  # the same copy on another element
+            writer.add_replicas(lfns, ReplicaSpec("SE-SITE", "disk", se="OTHER", path="/x"))
+    _all_replicas(pair)
+    record = pair.warehouse.file_by_lfn(lfns[0])
+    assert record is not None
+    copy = next(r for r in pair.catalogue.replicas(record.file_id) if r.site == "SE-SITE")
+    assert (copy.se, copy.path) == ("SE-SITE-DISK", "/lhcb/a/b.dst")
+    for writer in (pair.warehouse_writer, pair.catalogue_writer):
+        assert writer.change_replicas(lfns, key, se="SE-SITE-TAPE", path="/t/b.dst") == 2
+        assert writer.change_replicas(lfns, key, se="SE-SITE-TAPE", path="/t/b.dst") == 0
+    _all_replicas(pair)
+    copy = next(r for r in pair.warehouse.replicas(record.file_id) if r.site == "SE-SITE")
+    assert (copy.se, copy.path) == ("SE-SITE-TAPE", "/t/b.dst")
+    at = ReplicaSpec("SE-SITE", "tape", se="SE-SITE-TAPE")
+    paths = {lfn: f"/tape{lfn}" for lfn in lfns}
+    for writer in (pair.warehouse_writer, pair.catalogue_writer):
+        assert writer.add_replicas_at(paths, at) == 2  # each file at its own path, at once
+        assert writer.add_replicas_at(paths, at) == 0
+        with pytest.raises(ValidationError):
+            writer.add_replicas_at({lfns[0]: "/a/../b"}, at)
+        with pytest.raises(ValidationError):
+            writer.add_replicas_at({lfns[0]: "/a"}, ReplicaSpec("SE-SITE", "tape"))
+    _all_replicas(pair)
+    tape = next(r for r in pair.catalogue.replicas(record.file_id) if r.storage_class == "tape"
+                and r.site == "SE-SITE")  # fmt: skip
+    assert (tape.se, tape.path) == ("SE-SITE-TAPE", f"/tape{lfns[0]}")
+
+
 def test_changes_are_idempotent_where_natural(pair: Pair) -> None:
     reports = list(generate_reports(8, seed=2))
     pair.warehouse_writer.record_batch(reports)
@@ -239,6 +307,13 @@ def test_changes_are_idempotent_where_natural(pair: Pair) -> None:
         with pytest.raises(UnknownReplica):
             writer.remove_replicas(lfns, ReplicaKey("NEW-SITE", "disk"))
         assert writer.set_visibility([], True) == 0
+        assert writer.set_life_cycle(lfns, "closed") == 0  # a finished job's output
+        assert writer.set_life_cycle(lfns[:2], "archived") == 2
+        assert writer.set_life_cycle(lfns, "archived") == 1
+        with pytest.raises(LifeCycleError):
+            writer.set_life_cycle(lfns, "closed")
+    for reader in (pair.warehouse, pair.catalogue):
+        assert reader.life_cycle([*lfns, UNKNOWN_LFN]) == dict.fromkeys(lfns, "archived")
     _all_replicas(pair)
     assert pair.catalogue.files(DatasetPath()) == pair.warehouse.files(DatasetPath())
 

@@ -10,14 +10,17 @@ of data and questions, with the in-process catalogue as the reference.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.generator import generate_reports
-from bookkeeping.interface import Parameter, Replica
+from bookkeeping.interface import DatasetPath, ListingQuery, Parameter, Replica
 from bookkeeping.writer.model import JobReport, ReplicaSpec
 from tests.catalogue_bookkeeping.conftest import fresh_pair
 from tests.catalogue_bookkeeping.remote import (
@@ -115,13 +118,51 @@ def test_empty_strings_nulls_and_escapes_survive_the_wire(backend: str, views: b
             } == values
 
 
+def _schema(engine: Any) -> tuple[set[str], list[tuple[str, str]]]:
+    """The database's tables and the catalogue's top-level entries."""
+    tables = set(sa.inspect(engine).get_table_names())
+    session = Catalogue(engine).session("root")
+    try:
+        return tables, sorted(session.dir("/"))
+    finally:
+        session.close()
+
+
+EMPTY_CALLS = [
+    ("file_by_lfn", ("/lhcb/none",), {}),
+    ("parameter_where", ("Size", "GUID", "g"), {}),
+    ("search", (), {"lfn": "lhcb", "limit": 3}),
+    ("search", (), {"production": 1, "run": 2}),
+    ("count_listing", (ListingQuery("DST"),), {}),
+    ("iter_listing", (ListingQuery("DST", disk_only=True),), {}),
+    ("life_cycle", (["/lhcb/none"],), {}),
+    ("quality_counts", (DatasetPath(), ["OK", "BAD"]), {}),
+    ("storage_share", (DatasetPath(),), {}),
+    ("files", (DatasetPath(config_name="LHCb", file_type="DST"),), {"limit": 5}),
+]
+
+
+@pytest.mark.parametrize("views", [True, False], ids=["views", "directories"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_an_empty_catalogue_is_laid_out_and_answers_empty(backend: str) -> None:
+def test_a_catalogue_without_layout_answers_empty_and_creates_nothing(
+    backend: str, views: bool
+) -> None:
     with fresh_pair(backend) as pair, served(pair.engine) as server:
-        with remote_bookkeeping(server) as remote:
-            assert remote.file_by_id(1) is None  # first: the remote reader lays it out
-            assert {"/files", "/roottree"} <= {
-                p for p, _ in pair.catalogue.catalogue.session("root").dir("/")
-            }
-            differences = compare(pair.catalogue, remote, every_call(pair.catalogue))
-            assert not differences, describe(differences)
+        before = _schema(pair.engine)
+        assert before[1] == []  # no writer has recorded: no layout yet
+        local = CatalogueBookkeeping(pair.engine, views=views)
+        with remote_bookkeeping(server, views=views) as remote:
+            calls = every_call(pair.warehouse) + EMPTY_CALLS
+            # The empty warehouse is the reference: "empty" means what it answers.
+            for reader in (local, remote):
+                differences = compare(pair.warehouse, reader, calls)
+                assert not differences, describe(differences)
+            assert remote.files(DatasetPath()).total_files == 0
+            assert _schema(pair.engine) == before  # no table, no directory: no DDL
+            # Once a writer lays it out and records, the same readers see the files.
+            reports = list(generate_reports(3, 1))
+            assert all(r.error is None for r in pair.catalogue_writer.record_batch(reports))
+            lfn = reports[0].output_files[0].lfn
+            for reader in (local, remote):
+                found = reader.file_by_lfn(lfn)
+                assert found is not None and found.lfn == lfn

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.errors import PermissionDenied
-from bookkeeping.amga_adapter.permissions import EVERYBODY
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.errors import PermissionDenied
+from bookkeeping.amga_adapter.engine.permissions import EVERYBODY
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath
 from tests.catalogue_bookkeeping.conftest import fresh_pair

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from bookkeeping import __version__, migrate
-from bookkeeping.amga_adapter.passwords import verify_password
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.passwords import verify_password
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.cli import main
 from bookkeeping.engines import create_engine
 from bookkeeping.schema import metadata
@@ -139,4 +139,4 @@ def test_bad_database_url_is_a_usage_error(runner: CliRunner) -> None:
 def test_unreachable_database_is_reported_in_one_line(runner: CliRunner) -> None:
     result = runner.invoke(main, ["init", "--db", "postgresql://nobody@127.0.0.1:1/none"])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: cannot use the database")
+    assert result.output.startswith("Error: the database is unavailable")

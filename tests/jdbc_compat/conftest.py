@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from bookkeeping import jdbc_compat
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.passwords import hash_password
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.passwords import hash_password
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import create_engine
 from bookkeeping.schema import metadata
 from bookkeeping.scratch import scratch_database, server_url

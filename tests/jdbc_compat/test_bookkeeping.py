@@ -19,11 +19,11 @@ from sqlalchemy import event
 
 from bookkeeping import jdbc_compat
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.bench.callmix import METHODS, Call, call_stream, sample_pools
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import Bookkeeping, ListingQuery
-from bookkeeping.jdbc_compat.bookkeeping import JdbcBookkeeping
+from bookkeeping.jdbc_bookkeeping import JdbcBookkeeping
 from bookkeeping.warehouse.reader import WarehouseBookkeeping
 from bookkeeping.warehouse.tables import WAREHOUSE_TABLES
 from tests.catalogue_bookkeeping.conftest import fresh_pair

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bookkeeping import jdbc_compat as driver
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.passwords import hash_password
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.passwords import hash_password
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import create_engine
 from bookkeeping.schema import metadata
 from tests.jdbc_compat.conftest import ROOT_PASSWORD, _Fixture

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bookkeeping import jdbc_compat as driver
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.jdbc_compat.remote import RemoteBackend
 from tests.jdbc_compat.conftest import Connect
 

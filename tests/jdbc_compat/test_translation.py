@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import decimal
+import sqlite3
 
 import pytest
 
-from bookkeeping.jdbc_compat import NotSupportedError, ProgrammingError
+from bookkeeping.jdbc_compat import DataError, NotSupportedError, ProgrammingError
 from bookkeeping.jdbc_compat.plans import (
     CreateTable,
     DeleteEntries,
@@ -154,18 +155,43 @@ def test_self_and_left_joins_are_joined_in_python_per_table() -> None:
     ]
 
 
-def test_expressions_over_aggregates_cast_coalesce_case_run_in_python() -> None:
-    plan = select(
-        "SELECT JOB_ID, COALESCE(SUM(CAST(FILENAME AS BIGINT)), 0) + COUNT(*), "
-        "CASE WHEN MAX(Size) IS NULL THEN 'none' ELSE 'some' END FROM files GROUP BY JOB_ID"
-    )
+_AGGREGATE_EXPRESSIONS = (
+    "SELECT JOB_ID, COALESCE(SUM(CAST(FILENAME AS BIGINT)), 0) + COUNT(*), "
+    "CASE WHEN MAX(Size) IS NULL THEN 'none' ELSE 'some' END FROM files GROUP BY JOB_ID"
+)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        [],  # GROUP BY over no rows: no groups (not one row of NULLs)
+        [(1, "7", None), (1, "8", 3), (2, None, None)],
+        [(3, "-4", 5), (3, "4", None), (4, "10", None), (4, None, 2)],
+    ],
+)
+def test_expressions_over_aggregates_cast_coalesce_case_run_in_python(
+    source: list[tuple[object, ...]],
+) -> None:
+    plan = select(_AGGREGATE_EXPRESSIONS)
     assert plan.pipeline is not None
-    rows = sorted(plan.pipeline.run([(1, "7", None), (1, "x2", 3), (2, None, None)][:0]))
-    assert rows == []
     fetched = {"/files:JOB_ID": 0, "/files:FILENAME": 1, "/files:Size": 2}
-    source = [(1, "7", None), (1, "8", 3), (2, None, None)]
     rows = [tuple(r[fetched[i]] for i in plan.query.items) for r in source]
-    assert sorted(plan.pipeline.run(rows)) == [(1, 17, "some"), (2, 1, "none")]
+    database = sqlite3.connect(":memory:")
+    database.execute("CREATE TABLE files (JOB_ID INTEGER, FILENAME TEXT, Size INTEGER)")
+    database.executemany("INSERT INTO files VALUES (?, ?, ?)", source)
+    expected = sorted(database.execute(_AGGREGATE_EXPRESSIONS).fetchall())
+    assert sorted(plan.pipeline.run(rows)) == expected
+    assert len(expected) == len({row[0] for row in source})
+
+
+def test_a_cast_python_cannot_make_is_a_data_error() -> None:
+    """SQLite casts 'x2' to 0; the driver refuses rather than answer a different number."""
+    plan = select(_AGGREGATE_EXPRESSIONS)
+    assert plan.pipeline is not None
+    fetched = {"/files:JOB_ID": 0, "/files:FILENAME": 1, "/files:Size": 2}
+    rows = [tuple(r[fetched[i]] for i in plan.query.items) for r in [(1, "x2", 3)]]
+    with pytest.raises(DataError, match="cannot CAST 'x2'"):
+        list(plan.pipeline.run(rows))
 
 
 def test_between_becomes_two_comparisons() -> None:

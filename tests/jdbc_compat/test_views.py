@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bookkeeping import jdbc_compat as driver
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.jdbc_compat.fetch import PartitionFetch, TableFetch, UnfoldFetch
 from bookkeeping.jdbc_compat.plans import JoinRows, SelectRows
 from bookkeeping.jdbc_compat.translate import translate

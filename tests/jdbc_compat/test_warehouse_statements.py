@@ -34,11 +34,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from bookkeeping import jdbc_compat
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.engines import backend_name, create_engine
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath, Level, ListingQuery
-from bookkeeping.jdbc_compat.bookkeeping import compile_statement
+from bookkeeping.jdbc_bookkeeping import compile_statement
 from bookkeeping.jdbc_compat.remote import RemoteBackend
 from bookkeeping.schema import metadata
 from bookkeeping.scratch import scratch_database, server_url

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookkeeping import jdbc_compat as driver
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 
 # Numbers are halves (exact in binary), so every back-end's arithmetic gives the same value.
 ROWS = [

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bookkeeping.amga_adapter.client import MDClient
-from bookkeeping.amga_adapter.federation import FederatedClient
-from bookkeeping.amga_adapter.passwords import hash_password
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.client.client import MDClient
+from bookkeeping.amga_adapter.client.federation import FederatedClient
+from bookkeeping.amga_adapter.engine.passwords import hash_password
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import create_engine, write_transaction
 from bookkeeping.schema import metadata
 from bookkeeping.scratch import scratch_database, server_url
@@ -29,7 +29,7 @@ ALICE_DN = "/C=CH/O=Test Lab/CN=Alice Example"
 
 
 def _new_catalogue(engine: Engine) -> Any:
-    from bookkeeping.amga_adapter.catalogue import Catalogue
+    from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 
     with write_transaction(engine) as connection:
         connection.execute(
@@ -125,7 +125,7 @@ class Site:
 @contextmanager
 def second_catalogue_server(**settings: Any) -> Iterator[Site]:
     """A second catalogue (always SQLite: root, and alice with her DN) with its own server."""
-    from bookkeeping.amga_adapter.catalogue import Catalogue
+    from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 
     with scratch_database("sqlite") as database:
         engine = create_engine(database.url)

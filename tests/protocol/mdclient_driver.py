@@ -126,6 +126,11 @@ def run(mdclient, host, port, mode, base, keys):
         "getattr_after_update",
         lambda: client.getattr(home + "/*", ["n", "tmp"]) or entries(client),
     )
+    # AMGA's removeattr drops the column even while entries hold values (issue 21).
+    step("addAttr_held", lambda: client.addAttr(home, "held", "int"))
+    step("setAttr_held", lambda: client.setAttr(home + "/a", ["held"], [7]))
+    step("removeAttr_with_values", lambda: client.removeAttr(home, "held"))
+    step("listAttr_after_remove", lambda: list(client.listAttr(home)))
     step("clearAttr", lambda: client.clearAttr(home, "tmp"))
     step("removeAttr", lambda: client.removeAttr(home, "tmp"))
     step("rm", lambda: client.rm(home + "/c"))

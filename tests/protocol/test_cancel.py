@@ -3,13 +3,16 @@ not run; a command that ran reports its real outcome; a streaming result is cut 
 
 from __future__ import annotations
 
-import time
+import threading
 from typing import Any
 
-from bookkeeping.amga_adapter.client import MDClient
+import sqlalchemy as sa
+
+from bookkeeping.amga_adapter.client.client import MDClient
 from tests.protocol.conftest import ROOT_PASSWORD
 from tests.protocol.rawwire import RawPeer, root_peer
 from tests.protocol.serving import RunningServer, running_server
+from tests.waiting import wait_until
 
 # 7.5 MB of rows: more than the server's socket send buffer (at most 4 MiB here), its
 # 64 KiB transport buffer and a small client window together (~570 rows), so the server is
@@ -26,8 +29,10 @@ def _big_directory(peer: RawPeer) -> None:
     assert peer.command("commit") == b"0\n\x04\x04"
 
 
-def _busy(amga: RunningServer) -> bool:
-    return any(connection.busy for connection in list(amga.server._connections))
+def _running(amga: RunningServer) -> Any:
+    """The one connection running a command."""
+    (connection,) = [c for c in list(amga.server._connections) if c.busy]
+    return connection
 
 
 def test_can_stops_a_streaming_result(catalogue: Any) -> None:
@@ -59,18 +64,33 @@ def test_can_while_a_write_runs_reports_its_real_outcome(
         assert peer.command("createdir /cw") == b"0\n\x04\x04"
         blocker = catalogue.session("root")
         blocker.begin()
+        inserting = threading.Event()
+
+        def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            # The server's worker thread sends its insert (SQLite: takes the write lock
+            # first): it passed the CAN check and is inside the database call, where the
+            # blocker's lock holds it.
+            writes = "INSERT" in statement or statement == "BEGIN IMMEDIATE"
+            if threading.current_thread() is not test_thread and writes:
+                inserting.set()
+
+        test_thread = threading.current_thread()
+        sa.event.listen(catalogue.engine, "before_cursor_execute", seen)
         try:
             # An uncommitted entry of the same name (SQLite: the write lock) makes the
             # server's insert wait inside the database until the blocker aborts.
             blocker.addentry("/cw/e", {})
             peer.send(b"addentry /cw/e\n")
-            deadline = time.monotonic() + 10
-            while not _busy(amga) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            time.sleep(1.0)  # into the database call
+            wait_until(inserting.is_set, "the server's insert reached the database")
+            connection = _running(amga)
+            assert connection.lines.cancel_mark < connection.line_number  # no CAN yet
             peer.send(b"\x18")
-            time.sleep(0.2)
+            wait_until(
+                lambda: connection.lines.cancel_mark >= connection.line_number,
+                "the server read the CAN while the insert waits",
+            )
         finally:
+            sa.event.remove(catalogue.engine, "before_cursor_execute", seen)
             blocker.abort()
             blocker.close()
         assert peer.response() == b"0\n\x04\x04"  # it ran and committed: that is the truth

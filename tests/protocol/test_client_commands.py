@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from bookkeeping.amga_adapter.client import CommandException, MDClient
+from bookkeeping.amga_adapter.client.client import CommandException, MDClient
 
 
 def test_directories_cd_and_pwd(root: MDClient) -> None:

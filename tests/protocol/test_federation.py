@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bookkeeping.amga_adapter.client import CommandException, MDClient
-from bookkeeping.amga_adapter.directory_info import load_directory
-from bookkeeping.amga_adapter.federation import FederatedClient
+from bookkeeping.amga_adapter.client.client import CommandException, MDClient
+from bookkeeping.amga_adapter.client.federation import FederatedClient
+from bookkeeping.amga_adapter.engine.directory_info import load_directory
 from tests.protocol.conftest import (
     ROOT_PASSWORD,
     Site,

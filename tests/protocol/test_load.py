@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bookkeeping.amga_adapter.client import MDClient
-from bookkeeping.amga_adapter.directory_info import load_directory
+from bookkeeping.amga_adapter.client.client import MDClient
+from bookkeeping.amga_adapter.engine.directory_info import load_directory
 from bookkeeping.amga_adapter.server import AmgaServer, ServerSettings
 from tests.protocol.conftest import ALICE_PASSWORD, ROOT_PASSWORD
 from tests.protocol.serving import resident_memory, served_by_bk

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bookkeeping.amga_adapter.client import CommandException, MDClient
-from bookkeeping.amga_adapter.federation import FederatedClient
+from bookkeeping.amga_adapter.client.client import CommandException, MDClient
+from bookkeeping.amga_adapter.client.federation import FederatedClient
 from tests.protocol.conftest import ROOT_PASSWORD
 from tests.protocol.rawwire import RawPeer, root_peer
 from tests.protocol.serving import RunningServer

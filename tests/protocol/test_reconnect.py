@@ -3,15 +3,15 @@ in the middle of an upload or a transaction (the server rolled that work back)."
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from bookkeeping.amga_adapter.client import ConnectionLost, MDClient
+from bookkeeping.amga_adapter.client.client import ConnectionLost, MDClient
 from tests.protocol.conftest import ROOT_PASSWORD
 from tests.protocol.cutting_proxy import CuttingProxy
 from tests.protocol.serving import RunningServer, running_server
+from tests.waiting import wait_until
 
 
 def test_a_write_cut_off_before_its_reply_is_not_sent_again(amga: RunningServer) -> None:
@@ -36,7 +36,7 @@ def test_a_connection_closed_while_idle_is_renewed_before_a_write(catalogue: Any
     with running_server(catalogue, idle_timeout=0.3) as amga:
         with MDClient("127.0.0.1", amga.port, "root", ROOT_PASSWORD) as client:
             client.createDir("/idle")
-            time.sleep(0.8)  # the server hangs up
+            wait_until(lambda: not amga.server._connections, "the server hanging up")
             client.createDir("/idle/again")  # noticed before sending: sent once, no error
             assert client.listEntries("/idle", sync=True) == [("/idle/again", "collection")]
 
@@ -48,7 +48,8 @@ def test_no_reconnect_in_the_middle_of_an_upload(catalogue: Any) -> None:
             client.addAttr("/up", "n", "int")
             client.upload("/up", ["n"])
             client.put("a", ["1"])
-            time.sleep(0.8)  # the server hangs up and rolls the upload back
+            # the server hangs up and rolls the upload back
+            wait_until(lambda: not amga.server._connections, "the server hanging up")
             with pytest.raises(ConnectionLost, match="lost during an upload"):
                 client.put("b", ["2"])
             with pytest.raises(ConnectionLost, match="not reconnecting"):
@@ -63,7 +64,7 @@ def test_no_reconnect_in_the_middle_of_a_transaction(catalogue: Any) -> None:
             client.createDir("/tx")
             client.transaction()
             client.addEntry("/tx/a", [], [])
-            time.sleep(0.8)
+            wait_until(lambda: not amga.server._connections, "the server hanging up")
             with pytest.raises(ConnectionLost, match="lost during a transaction"):
                 client.addEntry("/tx/b", [], [])
             with pytest.raises(ConnectionLost, match="nothing of it was written"):

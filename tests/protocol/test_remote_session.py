@@ -10,11 +10,15 @@ from typing import Any
 
 import pytest
 
-from bookkeeping.amga_adapter.client import MDClient
-from bookkeeping.amga_adapter.errors import NoSuchAttribute, NoSuchDirectory, PermissionDenied
+from bookkeeping.amga_adapter.client.client import MDClient
+from bookkeeping.amga_adapter.client.remote import RemoteCatalogue, RemoteCatalogueUnavailable
+from bookkeeping.amga_adapter.client.remote.session import RemoteSession
+from bookkeeping.amga_adapter.engine.errors import (
+    NoSuchAttribute,
+    NoSuchDirectory,
+    PermissionDenied,
+)
 from bookkeeping.amga_adapter.query import QuerySyntaxError
-from bookkeeping.amga_adapter.remote import RemoteCatalogue, RemoteCatalogueUnavailable
-from bookkeeping.amga_adapter.remote.session import RemoteSession
 from tests.protocol.conftest import ALICE_PASSWORD, ROOT_PASSWORD
 from tests.protocol.cutting_proxy import CuttingProxy
 from tests.protocol.serving import RunningServer

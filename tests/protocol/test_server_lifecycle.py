@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from bookkeeping.amga_adapter.client import CommandException, ConnectionLost, MDClient
+from bookkeeping.amga_adapter.client.client import CommandException, ConnectionLost, MDClient
 from tests.protocol.conftest import ROOT_PASSWORD
 from tests.protocol.rawwire import RawPeer
 from tests.protocol.serving import running_server
+from tests.waiting import wait_until
 
 
 def test_idle_connections_are_closed_and_the_client_reconnects(catalogue: Any) -> None:
@@ -29,7 +30,7 @@ def test_idle_connections_are_closed_and_the_client_reconnects(catalogue: Any) -
         with MDClient("127.0.0.1", amga.port, "root", ROOT_PASSWORD) as client:
             client.createDir("/idle")
             client.cd("/idle")
-            time.sleep(0.8)
+            wait_until(lambda: not amga.server._connections, "the server hanging up")
             assert client.pwd() == "/idle"  # reconnected, directory restored
 
 
@@ -106,7 +107,15 @@ def test_shutdown_lets_the_command_in_flight_finish(catalogue: Any) -> None:
             assert peer.command("commit") == b"0\n\x04\x04"
             peer.send(b"selectattr /flight:blob ''\n")
             assert peer.read_lines(1) == b"0\n"
-            time.sleep(0.3)
+
+            def held_back() -> bool:  # the server's buffer is full: it must wait, not grow
+                busy = [c for c in amga.server._connections if c.busy]
+                transport = busy[0].writer.transport if busy else None
+                return transport is not None and (
+                    transport.get_write_buffer_size() >= transport.get_write_buffer_limits()[1]
+                )
+
+            wait_until(held_back, "the server filling its write buffer")
             (streaming,) = [c for c in amga.server._connections if c.busy]
             # back-pressure: the server holds rows back instead of buffering the result
             assert streaming.writer.transport.get_write_buffer_size() < 512 * 1024

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import select
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bookkeeping.amga_adapter.client import CommandException, ConnectionLost, MDClient
+from bookkeeping.amga_adapter.client.client import CommandException, ConnectionLost, MDClient
 from tests.protocol.conftest import ROOT_PASSWORD
 from tests.protocol.serving import RunningServer, running_server
 
@@ -27,7 +27,9 @@ def test_password_login_over_tls(tls_server: RunningServer, pki: dict[str, Path]
         client.requireSSL(ca=str(pki["ca"]))
         client.connect()
         connection = client._sock
-        time.sleep(0.1)  # the server's TLS 1.3 session tickets have arrived, unread
+        # Until the server's TLS 1.3 session tickets have arrived, unread (bounded: TLS 1.2
+        # sends none).
+        select.select([connection], [], [], 5)
         assert client.whoami() == "root"
         client.createDir("/secure")
         assert client.listEntries("/", sync=True) == [("/secure", "collection")]

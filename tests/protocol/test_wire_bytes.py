@@ -50,7 +50,7 @@ def test_errors_carry_code_and_message_and_keep_the_connection(amga: RunningServ
     with _root(amga) as peer:
         response = peer.command("cd /does/not/exist")
         assert re.fullmatch(rb"1\d [^\n]*exist[^\n]*\n\x04\x04", response), response
-        assert peer.command("frobnicate x").startswith(b"3 unknown command")
+        assert peer.command("frobnicate x").startswith(b"65 unknown command")
         assert peer.command("addentry /x/e size").startswith(b"60 ")
         assert peer.command("pwd") == b"0\n/\n\x04\x04"
 

@@ -73,6 +73,17 @@ def test_removeattr_and_clearattr(amga: RunningServer) -> None:
         assert re.fullmatch(rb"13 [^\n]*s[^\n]*\n\x04\x04", response), response
 
 
+def test_removeattr_drops_an_attribute_entries_still_hold(amga: RunningServer) -> None:
+    """AMGA's meaning: the column goes, values and all (the bookkeeping's "only when unused"
+    rule belongs to its writer, not to the catalogue command)."""
+    with _root(amga) as peer:
+        _directory(peer, "/held", "n int", "s varchar(20)")
+        assert peer.command("addentry /held/a n 1 s 'in use'") == OK
+        assert peer.command("removeattr /held s") == OK
+        assert peer.command("listattr /held") == b"0\nn\nint\n\x04\x04"
+        assert peer.command("getattr /held/a n") == b"0\na\n1\n\x04\x04"
+
+
 def test_transaction_commit_and_abort_outside_an_upload(amga: RunningServer) -> None:
     with _root(amga) as peer:
         _directory(peer, "/t")

@@ -260,3 +260,57 @@ def test_decoder_waits_for_the_second_eot_of_protocol_two() -> None:
     assert decoder.peek() == "end"
     assert decoder.next_event() == End()
     assert not decoder.pending
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.datetimes(),
+    st.dates(),
+    st.times(),
+    st.text(),
+    st.sampled_from(["a\nb", "end\x04", "C:\\dir", "cr\r", ""]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=4).flatmap(
+        lambda width: st.lists(
+            st.one_of(
+                st.tuples(*[_VALUES] * width),
+                # a column of one type, as a result column nearly always is
+                st.tuples(*[st.integers()] * width),
+                st.tuples(*[st.datetimes()] * width),
+                st.tuples(*[st.text()] * width),
+                st.tuples(*[st.booleans()] * width),
+            ),
+            max_size=6,
+        )
+    )
+)
+def test_a_batch_of_rows_goes_out_as_its_values_one_by_one(groups: list[tuple]) -> None:
+    """``table`` (the server's column-wise formatting of a result batch) sends the bytes of
+    ``format_value`` value by value, escapes included."""
+    expected = "".join(responses.format_value(v) + "\n" for group in groups for v in group)
+    assert responses.table(groups) == expected.encode()
+
+
+def test_rows_of_unequal_width_go_out_value_by_value() -> None:
+    assert responses.table([("a", 1), ("b",)]) == b"a\n1\nb\n"
+
+
+def test_decoder_hands_out_lines_decoded_by_the_chunk_in_order() -> None:
+    decoder = ResponseDecoder()
+    decoder.feed(b"0\na\nb\\nc\nd\n\x04\x04" + b"0\nnext\n")
+    assert decoder.next_event() == "0"
+    assert decoder.next_lines(2) == ["a", "b\\nc"]
+    assert decoder.peek() == "line"
+    assert decoder.next_lines(5) == ["d"]  # never past the end marker
+    assert decoder.next_lines(5) == []
+    assert decoder.next_event() == End()
+    assert decoder.take_lines() == ["0", "next"]
+    assert not decoder.pending

@@ -8,11 +8,11 @@ from sqlalchemy.engine import Engine
 from benchmarks.views_data import analyse, populate
 from bookkeeping import migrate
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.bookkeeping.views.rebuild import check
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.engines import create_engine
 from bookkeeping.interface import DatasetPath, Level
 from bookkeeping.scratch import ScratchDatabase
-from bookkeeping.views.rebuild import check
 from bookkeeping.warehouse.reader import WarehouseBookkeeping
 
 

@@ -107,8 +107,28 @@ class Expected:
             return False
         if path.production_range is not None:
             first, last = path.production_range
-            return first <= record.production <= last
-        return True
+            if not first <= record.production <= last:
+                return False
+        return self.meets_filters(record, path)
+
+    @staticmethod
+    def meets_filters(record: FileRecord, path: DatasetPath) -> bool:
+        """The dataset filters, written out here independently of the interface's."""
+        ranges = (
+            (path.run_range, record.run),
+            (path.created_range, record.creation_time),
+            (path.events_range, record.events),
+            (path.size_range, record.size),
+        )
+        for bounds, value in ranges:
+            if bounds is None:
+                continue
+            if value is None:
+                return False
+            low, high = bounds
+            if (low is not None and value < low) or (high is not None and value > high):
+                return False
+        return path.quality is None or record.quality == path.quality
 
     def dataset(self, path: DatasetPath) -> list[FileRecord]:
         return sorted(
@@ -120,6 +140,7 @@ class Expected:
         for record in self.dataset(path):
             groups[self.attributes(record)[level.value]].append(record)
         descriptions = {e.event_type: e.description for r in self.reports for e in r.event_types}
+        decays = {e.event_type: e.decay or None for r in self.reports for e in r.event_types}
         return [
             LevelValue(
                 value=value,
@@ -127,6 +148,7 @@ class Expected:
                 events=sum(r.events for r in items),
                 bytes=sum(r.size for r in items),
                 description=descriptions[value] if level is Level.EVENT_TYPE else None,
+                decay=decays[value] if level is Level.EVENT_TYPE else None,
             )
             for value, items in sorted(groups.items())
         ]

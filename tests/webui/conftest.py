@@ -120,8 +120,8 @@ DATA_ENTRIES = 60
 def seed_catalogue(app: Flask) -> None:
     """Users root and alice (with passwords), anonymous, bob; a directory /data readable by
     alice with DATA_ENTRIES entries plus ``secret``, which only its owner (root) may read."""
-    from bookkeeping.amga_adapter.passwords import hash_password
-    from bookkeeping.amga_adapter.system_tables import users
+    from bookkeeping.amga_adapter.engine.passwords import hash_password
+    from bookkeeping.amga_adapter.engine.system_tables import users
 
     state = app.extensions["bookkeeping"]
     with state.engine.begin() as connection:
@@ -185,8 +185,8 @@ BOB_PASSWORD = "bob-pw"
 def catalogue_server_app(request: pytest.FixtureRequest) -> Iterator[Flask]:
     """The application on each configured back-end with the catalogue of
     ``seed_catalogue`` (bob with a password too) and no bookkeeping data."""
-    from bookkeeping.amga_adapter.passwords import hash_password
-    from bookkeeping.amga_adapter.system_tables import users
+    from bookkeeping.amga_adapter.engine.passwords import hash_password
+    from bookkeeping.amga_adapter.engine.system_tables import users
 
     name: str = request.param
     if name != "sqlite" and not server_url(name):
@@ -207,3 +207,19 @@ def catalogue_server_app(request: pytest.FixtureRequest) -> Iterator[Flask]:
             yield application
         finally:
             application.extensions["bookkeeping"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """The system Chromium, per module: Playwright's synchronous API owns an event loop
+    while it runs, which must not outlive the browser tests into other modules."""
+    from tests.webui.browsing import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip("the system Chromium is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -47,6 +47,9 @@ def _pages(app: Flask) -> dict[str, Any]:
     file_id = seen["dataset"]["files"][0]["file_id"]
     seen["file"] = client.get(f"/api/v1/file/{file_id}").get_json()
     seen["file.html"] = client.get(f"/file/{file_id}").get_data(as_text=True)
+    job_id = seen["file"]["file"]["job_id"]
+    seen["job"] = client.get(f"/api/v1/job/{job_id}").get_json()
+    seen["job.html"] = client.get(f"/job/{job_id}").get_data(as_text=True)
     for suffix in ("lfns.txt", "files.csv", "files.json", "files.py"):
         seen[suffix] = client.get(f"/dataset/{suffix}", query_string=query).get_data(as_text=True)
     for by, metric, layout in itertools.product(("filetype", "production"),

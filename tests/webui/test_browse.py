@@ -83,6 +83,25 @@ def test_dataset_files_carry_their_copies(client: FlaskClient) -> None:
     assert any(item["location"] and item["location"]["on_tape"] for item in data["files"])
 
 
+def test_page_locations_are_the_bk_ls_lines_of_its_files(client: FlaskClient) -> None:
+    """The locations come from the page's ``replicas_of`` call; ``iter_listing`` (what
+    ``bk ls`` prints) must say the same for each file."""
+    from bookkeeping.interface import Comparison, ListingQuery, Logical
+    from webui.plain import plain
+    from webui.state import reader
+
+    query = {**largest_dataset(client), "per_page": 1000}
+    data = client.get("/api/v1/dataset", query_string=query).get_json()
+    lfns = tuple(item["lfn"] for item in data["files"])
+    where = Logical("and", (Comparison("lfn", "in", lfns),))
+    with client.application.app_context():
+        listed = reader().iter_listing(ListingQuery(query["filetype"], where))
+        expected = {line.lfn: plain(line) for line in listed}
+    assert {item["lfn"]: item["location"] for item in data["files"]} == expected
+    assert any(item["location"]["recalled"] for item in data["files"])
+    assert any(item["location"]["on_disk"] for item in data["files"])
+
+
 def test_paging_visits_every_file_once(client: FlaskClient) -> None:
     query = largest_dataset(client)
     first = client.get("/api/v1/dataset", query_string={**query, "per_page": 7}).get_json()
@@ -146,17 +165,25 @@ def test_dataset_shows_the_sites_of_each_file_and_a_summary_per_site(
         assert f"<tr><td>{site['site']}</td>" in page
 
 
-def test_site_summary_of_a_large_dataset_is_left_out_and_says_so(populated_url: str) -> None:
-    from tests.webui.conftest import make_app
-
-    app = make_app(populated_url, SITE_SUMMARY_MAX_FILES=2)
-    try:
-        client = app.test_client()
-        query = largest_dataset(client)
-        data = client.get("/api/v1/dataset", query_string=query).get_json()
-        assert data["site_summary"] == {"computed": False, "limit": 2, "sites": []}
-        assert all(item["sites"] for item in data["files"])  # each file's sites still shown
-        page = client.get("/dataset", query_string=query).text
-        assert "made for datasets of up to 2 files" in page
-    finally:
-        app.extensions["bookkeeping"].engine.dispose()
+def test_site_summary_is_the_storage_share_sites_of_the_filtered_dataset(
+    client: FlaskClient,
+) -> None:
+    """The summary comes from ``storage_share`` (no second read of the dataset): with a
+    filter it sums exactly the kept files' available copies, counted file by file here."""
+    dataset = largest_dataset(client)
+    whole = client.get("/api/v1/dataset", query_string={**dataset, "per_page": 1000}).get_json()
+    sizes = sorted(item["size"] for item in whole["files"])
+    query = {**dataset, "per_page": 1000, "size_min": sizes[len(sizes) // 4]}
+    data = client.get("/api/v1/dataset", query_string=query).get_json()
+    assert data["totals"]["files"] == len(data["files"])  # one page holds them all
+    assert 0 < len(data["files"]) < len(whole["files"])  # the filter matters
+    expected: dict[str, list[int]] = {}
+    for item in data["files"]:
+        for site in item["sites"]:
+            expected.setdefault(site, [0, 0])
+            expected[site][0] += 1
+            expected[site][1] += item["size"]
+    summary = data["site_summary"]
+    assert summary["computed"]
+    assert {s["site"]: [s["files"], s["bytes"]] for s in summary["sites"]} == expected
+    assert summary["sites"] == data["storage_share"]["sites"]

@@ -3,6 +3,8 @@ in place, login, permission-filtered views and CSRF-protected edits."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 
 from tests.webui.conftest import ALICE_PASSWORD, DATA_ENTRIES, csrf_of, login
@@ -29,7 +31,8 @@ def test_entries_are_paged(catalogue_app: Flask) -> None:
     assert len(second["entries"]) == readable - per_page and not second["paging"]["more"]
     assert first["entries"][-1]["name"] < second["entries"][0]["name"]
     page = client.get("/catalogue/?path=/data").get_data(as_text=True)
-    assert 'rel="next" href="/catalogue/?path=/data&amp;page=2"' in page
+    # The next page keeps the order (by name, ascending, unless the reader chose another).
+    assert 'rel="next" href="/catalogue/?path=/data&amp;sort=name&amp;order=asc&amp;page=2"' in page
 
 
 def test_directory_tree_shows_the_way_down(catalogue_app: Flask) -> None:
@@ -176,8 +179,8 @@ def test_add_entry_through_the_form(catalogue_app: Flask) -> None:
 
 def test_bob_may_not_write_to_data(catalogue_app: Flask) -> None:
     state = catalogue_app.extensions["bookkeeping"]
-    from bookkeeping.amga_adapter.passwords import hash_password
-    from bookkeeping.amga_adapter.system_tables import users
+    from bookkeeping.amga_adapter.engine.passwords import hash_password
+    from bookkeeping.amga_adapter.engine.system_tables import users
 
     with state.engine.begin() as connection:
         connection.execute(
@@ -220,7 +223,11 @@ def test_logout_needs_csrf_and_ends_the_session(catalogue_app: Flask) -> None:
 def test_numeric_columns_are_right_aligned(catalogue_app: Flask) -> None:
     client = catalogue_app.test_client()
     page = client.get("/catalogue/?path=/data").get_data(as_text=True)
-    assert '<th scope="col" class="num">Size</th><th scope="col">Owner</th>' in page
-    assert '<td class="num">70</td><td>alice</td>' in page
+    assert re.search(
+        r'<th scope="col" class="num" aria-sort="none"><a [^>]*>Size</a></th>\s*'
+        r'<th scope="col" aria-sort="none"><a [^>]*>Owner</a></th>',
+        page,
+    )
+    assert '<td class="num">70</td><td class="cell">alice</td>' in page
     entry = client.get("/catalogue/entry?path=/data/file007").get_data(as_text=True)
     assert '<td class="num">70</td>' in entry and "<td>alice</td>" in entry

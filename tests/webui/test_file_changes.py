@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping, CatalogueWriter
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.bookkeeping.views.rebuild import check
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath, Replica
-from bookkeeping.views.rebuild import check
 from tests.webui.conftest import make_app
 from webui.tokens import create_token
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.generator import generate_reports
 from bookkeeping.writer.serialise import report_to_json, report_to_xml
 from tests.webui.conftest import make_app

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bookkeeping.amga_adapter.system_tables import users
+from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.backends import open_writers
 from bookkeeping.bootstrap import initialise
 from bookkeeping.cli import main
@@ -74,12 +75,38 @@ def _running(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Pop
             process.wait()
 
 
-def test_bk_web_serve_serves_the_browser(server_env: dict[str, str]) -> None:
+def test_bk_web_serve_serves_the_browser_with_gunicorn(server_env: dict[str, str]) -> None:
     port = _free_port()
-    command = [str(BIN / "bk"), "web", "serve", "--port", str(port)]
+    command = [str(BIN / "bk"), "web", "serve", "--port", str(port), "--workers", "2",
+               "--backend", "warehouse"]  # fmt: skip
     with _running(command, server_env):
         status, body = _fetch(f"http://127.0.0.1:{port}/browse")
         assert status == 200 and "LHCb" in body
+        log = (Path(server_env["BK_DATA_DIR"]) / "server.log").read_text()
+        assert "with 2 gunicorn workers" in log
+        assert "development server" not in log.lower()
+        # Too long for gunicorn (its request-line limit), then for the application: both
+        # answer our JSON error, not an HTML page.
+        for length in (70_000, 10_000, 8_500):
+            url = f"http://127.0.0.1:{port}/api/v1/browse?q={'x' * length}"
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url, timeout=30)
+            assert refused.value.code == 414
+            error = json.loads(refused.value.read())
+            assert error["status"] == 414 and error["message"], error
+
+
+def test_bk_web_serve_on_a_taken_port_fails_before_announcing_itself(
+    server_env: dict[str, str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["web", "serve", "--port", str(port)], env=server_env)
+    assert result.exit_code == 1, result.output
+    assert "Serving" not in result.output and "Traceback" not in result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.errors import EntryExists, TypeMismatch
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.errors import EntryExists, TypeMismatch
 from bookkeeping.bulk import COPY_MIN_ROWS, insert_rows
 from bookkeeping.warehouse.tables import jobs
 from tests.catalogue_bookkeeping.conftest import add_root

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bookkeeping.amga_adapter.bookkeeping import CatalogueBookkeeping, CatalogueWriter
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.bookkeeping.views.rebuild import check
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.bench.writes import split_by_chain
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import Bookkeeping, BookkeepingWriter, DatasetPath
-from bookkeeping.views.rebuild import check
 from bookkeeping.warehouse.reader import WarehouseBookkeeping
 from bookkeeping.warehouse.store import WarehouseWriter
 from bookkeeping.warehouse.tables import dirac_jobs, files, jobs

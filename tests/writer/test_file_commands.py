@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
-from bookkeeping.amga_adapter.catalogue import Catalogue
+from bookkeeping.amga_adapter.bookkeeping.views.rebuild import check
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.cli import main
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath, Replica
 from bookkeeping.scratch import ScratchDatabase
-from bookkeeping.views.rebuild import check
 from tests.catalogue_bookkeeping.conftest import Pair, make_pair
 
 REPORTS = list(generate_reports(20, seed=5))  # 6 of its files visible

@@ -16,8 +16,8 @@ from bookkeeping import migrate
 from bookkeeping.amga_adapter.bookkeeping import CatalogueWriter
 from bookkeeping.amga_adapter.bookkeeping import ids as catalogue_ids
 from bookkeeping.amga_adapter.bookkeeping.ids import known_file_types
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.errors import ConstraintViolation
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
+from bookkeeping.amga_adapter.engine.errors import ConstraintViolation
 from bookkeeping.engines import create_engine
 from bookkeeping.generator import generate_reports
 from bookkeeping.scratch import ScratchDatabase
@@ -185,7 +185,7 @@ def test_block_reservations_compile_for_oracle() -> None:
     (counter row and catalogue sequence, with RETURNING as ``update_returning`` allows)."""
     from sqlalchemy.dialects import oracle
 
-    from bookkeeping.amga_adapter import system_tables as st
+    from bookkeeping.amga_adapter.engine import system_tables as st
 
     dialect = oracle.dialect()
     assert dialect.update_returning

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import current_app, request
 
-from bookkeeping.interface import Comparison, Level, ListingQuery, Logical
+from bookkeeping.interface import (
+    STORAGE_FILTERS,
+    Level,
+    StorageShare,
+)
 from webui import params
 from webui.errors import WebError, not_found
 from webui.pages import Pages, Param
 from webui.params import PATH_LEVELS, PathSelection
 from webui.plain import plain
-from webui.sites import page_sites, site_summary
+from webui.sites import page_copies
 from webui.state import reader
 
 pages = Pages("browse")
@@ -22,6 +27,17 @@ PATH_PARAMS = tuple(
           params.INTEGER_PARAMETERS else "string")
     for name, _level, _attribute, label in PATH_LEVELS
 ) + (Param("production", "Only this production", "integer"),)  # fmt: skip
+FILTER_PARAMS = tuple(
+    Param(name, f"{label}: {'first' if name == low else 'last'} (inclusive)",
+          "string" if kind == "date-time" else "integer")
+    for _field, low, high, label, kind in params.RANGE_FILTERS
+    for name in (low, high)
+) + (
+    Param("quality", "Only files with this data-quality flag (group DQ)"),
+    Param("site", "Only files with an available copy at this site"),
+    Param("storage", "Only files with an available disk copy, only on tape, or recalled",
+          enum=STORAGE_FILTERS),
+)  # fmt: skip
 PAGING_PARAMS = (
     Param("page", "Page number, from 1", "integer"),
     Param("per_page", "Files per page", "integer"),
@@ -32,7 +48,7 @@ PAGING_PARAMS = (
 
 def crumbs(selection: PathSelection) -> list[dict[str, Any]]:
     """Links to each level above, for the breadcrumb trail."""
-    trail = [{"label": "All configurations", "value": None, "query": {}}]
+    trail: list[dict[str, Any]] = [{"label": "All configurations", "value": None, "query": {}}]
     for depth in range(1, selection.depth + 1):
         _name, _level, attribute, label = PATH_LEVELS[depth - 1]
         trail.append({
@@ -73,28 +89,51 @@ def browse() -> dict[str, Any]:
     }
 
 
-def _locations(lfns: list[str], file_type: str) -> dict[str, dict[str, Any]]:
-    """Where each file of a page has copies, in one listing query for the whole page."""
-    if not lfns:
-        return {}
-    where = Logical("and", (Comparison("lfn", "in", tuple(lfns)),))
-    listed = reader().iter_listing(ListingQuery(file_type, where))
-    return {item.lfn: plain(item) for item in listed}
+def quality_facet(selection: PathSelection) -> list[dict[str, Any]]:
+    """Each data-quality flag with the number of files the dataset would keep with it (the
+    other filters applied): one grouped count for all the flags (``quality_counts``)."""
+    flags = tuple(current_app.config["DQ_FLAGS"])
+    counts = reader().quality_counts(selection.path, flags)
+    facet = []
+    for flag in flags:
+        count = counts[flag]
+        query = {**selection.query(), "quality": flag}
+        query.pop("page", None)
+        facet.append({"value": flag, "files": count, "query": query,
+                      "selected": selection.path.quality == flag})  # fmt: skip
+    return facet
 
 
-def _disk_count(selection: PathSelection) -> int:
+def _share(share: StorageShare) -> dict[str, Any]:
+    return {
+        "files": share.files,
+        "bytes": share.bytes,
+        **{kind: {"files": getattr(share, f"{kind}_files"),
+                  "bytes": getattr(share, f"{kind}_bytes")} for kind in STORAGE_FILTERS},
+        "sites": [{"site": s.site, "files": s.files, "bytes": s.bytes} for s in share.sites],
+    }  # fmt: skip
+
+
+def storage_facets(
+    selection: PathSelection, share: StorageShare
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The storage and site facets: what each choice would leave under the other filters
+    (``share`` is the selection's own; one more share per copy filter set)."""
     path = selection.path
-    conditions = [
-        Comparison("config", "=", (path.config_name,)),
-        Comparison("configversion", "=", (path.config_version,)),
-        Comparison("conditions", "=", (path.conditions,)),
-        Comparison("processingpass", "=", (path.processing_pass,)),
-        Comparison("eventtype", "=", (path.event_type,)),
-    ]
-    if path.production is not None:
-        conditions.append(Comparison("production", "=", (path.production,)))
-    query = ListingQuery(path.file_type, Logical("and", tuple(conditions)), disk_only=True)  # type: ignore[arg-type]
-    return reader().count_listing(query)
+    base = share if path.storage is None else reader().storage_share(replace(path, storage=None))
+    storage = []
+    for kind in STORAGE_FILTERS:
+        query = {**selection.query(), "storage": kind}
+        storage.append({"value": kind, "label": params.STORAGE_LABELS[kind],
+                        "files": getattr(base, f"{kind}_files"), "query": query,
+                        "selected": path.storage == kind})  # fmt: skip
+    at_sites = share if path.site is None else reader().storage_share(replace(path, site=None))
+    counts = {item.site: item.files for item in at_sites.sites}
+    if path.site is not None:
+        counts.setdefault(path.site, 0)  # the chosen site stays offered even when empty
+    sites = [{"value": site, "files": files, "query": {**selection.query(), "site": site},
+              "selected": path.site == site} for site, files in sorted(counts.items())]  # fmt: skip
+    return storage, sites
 
 
 def complete_selection() -> PathSelection:
@@ -121,8 +160,15 @@ def paging() -> dict[str, Any]:
 
 @pages.page("/dataset", "dataset.html",
             "A dataset: a page of its files, totals, locations, sites",
-            PATH_PARAMS + PAGING_PARAMS, response="Dataset")  # fmt: skip
+            PATH_PARAMS + FILTER_PARAMS + PAGING_PARAMS, response="Dataset")  # fmt: skip
 def dataset() -> dict[str, Any]:
+    # The page's calls (files, productions, DQ counts, storage share) read the dataset's
+    # structure once (the catalogue's roottree entries: two statements, not eight).
+    with reader().shared_reads():
+        return _dataset()
+
+
+def _dataset() -> dict[str, Any]:
     selection = complete_selection()
     paged = paging()
     page, per_page = paged["page"], paged["per_page"]
@@ -133,28 +179,45 @@ def dataset() -> dict[str, Any]:
         order_by=paged["sort"],
         descending=paged["order"] == "desc",
     )
-    if result.total_files == 0:
+    if (
+        result.total_files == 0
+        and not selection.path.has_file_filters
+        and (selection.path.production_range is None)
+    ):
         raise not_found("no files in this dataset", path=selection.query())
-    pages_total = -(-result.total_files // per_page)
+    pages_total = max(1, -(-result.total_files // per_page))
     if page > pages_total:
         raise not_found(f"page {page} is past the last page ({pages_total})", pages=pages_total)
     files = plain(result.files)
-    locations = _locations([item["lfn"] for item in files], selection.path.file_type or "")
-    limit = current_app.config["SITE_SUMMARY_MAX_FILES"]
-    summary, known = site_summary(selection.path, result.total_files, limit)
-    sites = page_sites([item["file_id"] for item in files], known)
-    for item in files:
-        item["location"] = locations.get(item["lfn"])
-        item["sites"] = sites[item["file_id"]]
+    page_copies(files)
     productions = plain(reader().level_values(Level.PRODUCTION, selection.path))
+    for item in productions:
+        item["query"] = {**selection.query(), "production": item["value"]}
+    unfiltered = selection.without_filters()
+    share = reader().storage_share(selection.path)
+    storage_facet, site_facet = storage_facets(selection, share)
+    # The per-site summary is the share's sites (available copies, distinct files): no
+    # second read of the dataset's files and copies (issue 23).
+    summary = {"computed": True, "sites": _share(share)["sites"]}
     return {
         "path": selection.query(),
+        "dataset": unfiltered.query(),
         "crumbs": crumbs(selection),
+        "filters": {
+            "active": params.active_filters(selection.path),
+            "values": params.filter_query(selection.path),
+            "quality": quality_facet(selection),
+            "storage": storage_facet,
+            "site": site_facet,
+        },
+        "storage_share": _share(share),
         "totals": {
             "files": result.total_files,
             "events": result.total_events,
             "bytes": result.total_bytes,
-            "files_on_disk": _disk_count(selection),
+            # From the share (one statement with it), not a bk ls count of its own: the
+            # same copies the per-file badges show, under every filter (issue 23).
+            "files_on_disk": share.disk_or_recalled_files,
         },
         "paging": {**paged, "pages": pages_total},
         "files": files,

@@ -22,6 +22,8 @@ pages = Pages("catalogue", url_prefix="/catalogue")
 MAX_TREE_DEPTH = 12
 PATH = Param("path", "Absolute catalogue path (default /)")
 PAGE = Param("page", "Page number, from 1", "integer")
+SORT = Param("sort", "Order entries by this attribute (by its declared type) or by name (default)")
+ORDER = Param("order", "Sort direction", enum=("asc", "desc"))
 
 
 def _path(name: str = "path") -> str:
@@ -62,7 +64,7 @@ def _subdirectories(session: Any, path: str) -> list[str]:
 
 def _tree(session: Any, path: str) -> list[dict[str, Any]]:
     """The directories from / down to ``path``, each with its readable sub-directories."""
-    from bookkeeping.amga_adapter.errors import PermissionDenied
+    from bookkeeping.amga_adapter.engine.errors import PermissionDenied
 
     levels = []
     for parent in _parents(path)[:MAX_TREE_DEPTH]:
@@ -87,16 +89,54 @@ def _user() -> dict[str, Any]:
 ACCESS_ERRORS = (401, 403)
 
 
+def _sort(attributes: list[tuple[str, str]]) -> tuple[str, str]:
+    """The ``sort`` attribute (one of the directory's, or ``name``) and ``order``."""
+    by = params.text(request.args, "sort", "name") or "name"
+    if by != "name" and by not in {name for name, _type in attributes}:
+        raise bad_parameter("sort", "is not an attribute of this directory (nor name)", by)
+    order = params.text(request.args, "order", "asc") or "asc"
+    if order not in ("asc", "desc"):
+        raise bad_parameter("order", "must be asc or desc", order)
+    return by, order
+
+
+def _sorted_entries(
+    session: Any, path: str, names: list[str], by: str, order: str
+) -> Iterator[Any]:
+    """(name, values) of the readable entries, ordered in the database by the column of
+    the attribute's declared type (an int sorts 9 before 10, a timestamp by time, where
+    sorting the shown text would not); ties and the default by entry name."""
+    if by == "name" and order == "asc":
+        return session.getattr(_entry_pattern(path), names)
+    session.cd(path)
+    key = "FILE" if by == "name" else by
+    return _as_entries(session.selectattr(["FILE", *names], f"order by {key} {order}, FILE"))
+
+
+def _as_entries(rows: Iterator[Any]) -> Iterator[tuple[str, list[Any]]]:
+    """selectattr's (FILE, *values) rows as getattr's (name, values); closing this closes
+    the stream (``_window`` closes what it reads)."""
+    try:
+        for row in rows:
+            yield row[0].rsplit("/", 1)[-1], list(row[1:])
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
 @pages.page("/", "catalogue/directory.html", "A catalogue directory: tree, attributes, entries",
-            (PATH, PAGE), response="CatalogueDirectory", errors=ACCESS_ERRORS)  # fmt: skip
+            (PATH, PAGE, SORT, ORDER), response="CatalogueDirectory",
+            errors=ACCESS_ERRORS)  # fmt: skip
 def directory() -> dict[str, Any]:
     path = _path()
     page, per_page = _page()
     with catalogue_session() as session:
         attributes = session.listattr(path)
         names = [name for name, _type in attributes]
+        by, order = _sort(attributes)
         subdirectories = _subdirectories(session, path)
-        rows, more = _window(session.getattr(_entry_pattern(path), names), page, per_page)
+        rows, more = _window(_sorted_entries(session, path, names, by, order), page, per_page)
         tree = _tree(session, path)
         may = rights(session, path)
     entries = [
@@ -113,6 +153,7 @@ def directory() -> dict[str, Any]:
         "attributes": [{"name": name, "type": type_} for name, type_ in attributes],
         "entries": entries,
         "paging": {"page": page, "per_page": per_page, "more": more},
+        "sort": {"by": by, "order": order},
     }
 
 

@@ -26,7 +26,7 @@ def _safe_next(target: str | None) -> str:
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | str:
-    from bookkeeping.amga_adapter.errors import AuthenticationFailed
+    from bookkeeping.amga_adapter.engine.errors import AuthenticationFailed
 
     next_url = _safe_next(request.values.get("next"))
     if request.method == "GET":
@@ -71,7 +71,7 @@ def require_login() -> None:
 def form_name(field: str, kind: str) -> str:
     """A name from the form (``kind``: entry, directory or attribute), stripped and checked
     by the engine's rules before it becomes part of a path."""
-    from bookkeeping.amga_adapter import paths
+    from bookkeeping.amga_adapter.engine import paths
 
     name = (params.text(request.form, field) or "").strip()
     if not name:
@@ -119,7 +119,7 @@ def add_entry() -> Response:
 
 @blueprint.post("/entry/delete")
 def delete_entry() -> Response:
-    from bookkeeping.amga_adapter.paths import require_single
+    from bookkeeping.amga_adapter.engine.paths import require_single
 
     check_csrf()
     require_login()

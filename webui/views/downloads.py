@@ -6,18 +6,19 @@ files never sits in memory. The path is checked before the first byte is sent.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import datetime
 
 import pandas as pd
 from flask import Blueprint, Response, stream_with_context
 
+from bookkeeping.chunking import chunked
 from bookkeeping.interface import FileRecord
 from webui.errors import not_found
-from webui.params import PathSelection
+from webui.params import MAX_PRODUCTION, PathSelection
 from webui.plain import plain
 from webui.state import reader
 from webui.views.browse import complete_selection
@@ -37,28 +38,64 @@ def _records(selection: PathSelection) -> Iterator[FileRecord]:
     return reader().iter_files(selection.path, order_by="lfn")
 
 
-def _chunks(records: Iterator[FileRecord]) -> Iterator[list[FileRecord]]:
-    while chunk := list(itertools.islice(records, CHUNK)):
-        yield chunk
+# Short names of the filters in a download's file name (the range's two ends follow).
+_NAME_PARTS = {
+    "production_range": "prod",
+    "run_range": "run",
+    "created_range": "created",
+    "events_range": "events",
+    "size_range": "size",
+}
 
 
-def _filename(selection: PathSelection, suffix: str) -> str:
+def dataset_file_name(selection: PathSelection, suffix: str) -> str:
+    """One name scheme for every format: the whole bookkeeping path, then the production
+    and each filter, then the format; two datasets (or filters) differing anywhere get
+    different names."""
     path = selection.path
-    parts = [path.config_name, path.config_version, str(path.event_type), path.file_type]
+    parts = [
+        path.config_name,
+        path.config_version,
+        path.conditions,
+        path.processing_pass,
+        str(path.event_type),
+        path.file_type,
+    ]
     if path.production is not None:
-        parts.append(str(path.production))
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(str(p) for p in parts)).strip("_")
+        parts.append(f"prod{path.production}")
+    for field, label in _NAME_PARTS.items():
+        bounds = getattr(path, field)
+        if bounds is not None:
+            if field == "production_range":  # open ends are stored as 0 and the largest
+                bounds = tuple(None if v in (0, MAX_PRODUCTION) else v for v in bounds)
+            low, high = (_bound_text(value) for value in bounds)
+            parts.append(f"{label}{low}-{high}")
+    if path.quality is not None:
+        parts.append(f"DQ-{path.quality}")
+    if path.site is not None:
+        parts.append(f"site-{path.site}")
+    if path.storage is not None:
+        parts.append(path.storage)
+    stem = "_".join(re.sub(r"[^A-Za-z0-9.+-]+", "-", str(p)).strip("-") for p in parts)
     return f"{stem}_{suffix}"
 
 
+def _bound_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y%m%dT%H%M%S")
+    return str(value)
+
+
 def _lfns(selection: PathSelection) -> Iterator[str]:
-    for chunk in _chunks(_records(selection)):
+    for chunk in chunked(_records(selection), CHUNK):
         yield "".join(f"{record.lfn}\n" for record in chunk)
 
 
 def _csv(selection: PathSelection) -> Iterator[str]:
     header = True
-    for chunk in _chunks(_records(selection)):
+    for chunk in chunked(_records(selection), CHUNK):
         yield pd.DataFrame([asdict(record) for record in chunk]).to_csv(
             index=False, header=header, lineterminator="\n"
         )
@@ -70,7 +107,7 @@ def _csv(selection: PathSelection) -> Iterator[str]:
 def _json(selection: PathSelection) -> Iterator[str]:
     yield "["
     first = True
-    for chunk in _chunks(_records(selection)):
+    for chunk in chunked(_records(selection), CHUNK):
         for record in chunk:
             yield ("\n" if first else ",\n") + json.dumps(plain(record))
             first = False
@@ -78,14 +115,13 @@ def _json(selection: PathSelection) -> Iterator[str]:
 
 
 def _python(selection: PathSelection) -> Iterator[str]:
-    path = plain(selection.path)
-    described = ", ".join(f"{key}={value!r}" for key, value in path.items() if value is not None)
+    described = ", ".join(f"{key}={value!r}" for key, value in selection.query().items())
     yield (
         f"# Input files of the dataset {described}\n"
         "# e.g. for Ganga: LHCbDataset(['LFN:' + lfn for lfn in input_files])\n"
         "input_files = [\n"
     )
-    for chunk in _chunks(_records(selection)):
+    for chunk in chunked(_records(selection), CHUNK):
         yield "".join(f"    {record.lfn!r},\n" for record in chunk)
     yield "]\n"
 
@@ -104,6 +140,6 @@ def download(suffix: str) -> Response:
     body = stream_with_context(_WRITERS[suffix](selection))
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_filename(selection, suffix)}"'
+        f'attachment; filename="{dataset_file_name(selection, suffix)}"'
     )
     return response

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.ids import known_file_types
-from bookkeeping.amga_adapter.session import CatalogueSession
+from bookkeeping.amga_adapter.engine.session import CatalogueSession
 from bookkeeping.writer.model import (
     FILE_PARAMETER_CHECKSUM,
     FILE_PARAMETER_EVENT_TYPE,
@@ -105,12 +105,12 @@ def lookups(session: CatalogueSession, reports: Sequence[JobReport], memory: Typ
     # DIRAC job ids before and after the rest: see planning.dirac_ids_to_confirm.
     before = _known_dirac_ids(session, wanted_ids)
     known_lfns = {
-        str(lfn): int(file_id)  # type: ignore[call-overload]
+        str(lfn): int(file_id)
         for lfn, file_id in session.select_in(L.FILES, "LOGNAME", lfns, ["FILE_ID"])
     }
     event_types = memory.event_types & set(types)
     event_types.update(
-        int(t)  # type: ignore[call-overload]
+        int(t)
         for (t,) in session.select_in(
             L.EVENT_TYPES, "TYPE_ID", memory.unknown_event_types(types), []
         )
@@ -131,7 +131,7 @@ def _known_dirac_ids(session: CatalogueSession, wanted: list[int]) -> set[int]:
     if not wanted:
         return set()
     return {
-        int(v)  # type: ignore[call-overload]
+        int(v)
         for (v,) in session.select_in(L.JOB_PARAMS, _DIRAC_ATTRIBUTE, wanted, [])
     }
 
@@ -199,6 +199,7 @@ def _add_file(
             "LOGNAME": output.lfn,
             "CREATIONDATE": output.creation_time,
             "VISIBLE": 1 if output.visible else 0,
+            "STATE": output.state,
         },
     )
     values = _parameter_values(L.FILE_PARAMS, file_parameters(output))

@@ -7,7 +7,8 @@ from typing import Any
 
 from bookkeeping.amga_adapter.bookkeeping.layout import literal_list
 from bookkeeping.amga_adapter.bookkeeping.sessions import ReadSession
-from bookkeeping.amga_adapter.errors import NoSuchAttribute
+from bookkeeping.amga_adapter.engine.errors import NoSuchAttribute
+from bookkeeping.chunking import chunked
 
 IN_CHUNK = 500  # values per "in (...)" list
 
@@ -27,13 +28,12 @@ def chunked_rows(
     session: ReadSession,
     items: Sequence[str],
     reference: str,
-    values: Sequence[int] | Sequence[str],
+    values: Sequence[int | str],
     condition: str = "",
 ) -> Iterator[tuple]:
     """Rows whose ``reference`` is one of ``values``, one query per ``IN_CHUNK`` values."""
     extra = f" and ({condition})" if condition else ""
-    for start in range(0, len(values), IN_CHUNK):
-        chunk = list(values[start : start + IN_CHUNK])
+    for chunk in chunked(values, IN_CHUNK):
         yield from rows(session, items, f"{reference} in {literal_list(chunk)}{extra}")
 
 
@@ -44,7 +44,7 @@ def scalar(session: ReadSession, item: str, condition: str = "") -> Any:
 
 def site_union(
     session: ReadSession, sites: Sequence[str], items: Sequence[str], condition: str
-) -> list[tuple[object, ...]]:
+) -> list[tuple[Any, ...]]:
     """``selectattr_union`` over site directories of copies, each row led by its directory.
     A directory that a writer is creating right now may still lack its attributes (the
     directory, then its attributes, then copies): it holds no copies yet and is left out.
@@ -67,7 +67,7 @@ def site_union(
 
 def _site_by_site(
     session: ReadSession, sites: Sequence[str], items: Sequence[str], condition: str
-) -> list[tuple[object, ...]]:
+) -> list[tuple[Any, ...]]:
     found: list[tuple[object, ...]] = []
     for site in sites:
         try:

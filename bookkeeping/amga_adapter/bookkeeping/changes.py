@@ -19,8 +19,6 @@ transaction collided with another (a deadlock), it is taken again from step 1.
 
 from __future__ import annotations
 
-import random
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,15 +26,18 @@ from typing import TYPE_CHECKING
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import site_union
-from bookkeeping.amga_adapter.errors import (
-    CatalogueError,
+from bookkeeping.amga_adapter.bookkeeping.views.changes import FileState
+from bookkeeping.amga_adapter.engine.errors import (
     ConstraintViolation,
     EntryExists,
     NoSuchDirectory,
     TransactionError,
 )
-from bookkeeping.amga_adapter.session import CatalogueSession
-from bookkeeping.views.changes import FileState
+from bookkeeping.amga_adapter.engine.session import CatalogueSession
+from bookkeeping.announce import ReplicasRemoved, announce, removed_copies
+from bookkeeping.chunking import chunked
+from bookkeeping.errors import DatabaseUnavailable
+from bookkeeping.retry import retrying
 from bookkeeping.writer.changes import (
     AddCopy,
     Copy,
@@ -100,7 +101,8 @@ def apply(
     wanted = checked_lfns(lfns)
     if not wanted:
         return 0
-    for attempt in range(ATTEMPTS):
+
+    def attempt() -> int:
         plan = _plan(session, wanted, change)  # checks the change: errors change nothing
         if not plan.outcome:
             return 0
@@ -110,16 +112,32 @@ def apply(
             views.prepare_changes(session, plan.states())
         try:
             return _transaction(session, views, wanted, change)
-        except (NoSuchDirectory, EntryExists, ConstraintViolation, TransactionError) as exc:
-            retry = exc
-        except CatalogueError as exc:
-            if type(exc) is not CatalogueError:  # the database refused a statement: retry
-                raise
-            retry = exc
-        if attempt == ATTEMPTS - 1:
-            raise retry
-        time.sleep(random.uniform(0, 0.01 * 2**attempt))
-    raise AssertionError("unreachable")
+        except _PLAN_AGAIN as exc:
+            raise _Collided(exc) from exc
+
+    # The transaction met another writer (an entry, a directory, a constraint, a failed
+    # commit) or the database refused for now (a deadlock, a lock timeout): plan again.
+    try:
+        return retrying(attempt, retry_on=lambda exc: isinstance(exc, _Collided), attempts=ATTEMPTS)
+    except _Collided as collided:
+        raise collided.error from None
+
+
+_PLAN_AGAIN = (
+    NoSuchDirectory,
+    EntryExists,
+    ConstraintViolation,
+    TransactionError,
+    DatabaseUnavailable,
+)
+
+
+class _Collided(Exception):
+    """The change's transaction failed in a way planning again may cure."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _transaction(
@@ -127,13 +145,13 @@ def _transaction(
 ) -> int:
     session.begin()
     try:
-        for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start : start + IN_CHUNK]
+        for chunk in chunked(wanted, IN_CHUNK):
             session.updateattr(
                 L.FILES, [("VISIBLE", "VISIBLE")], f"LOGNAME in {L.literal_list(chunk)}"
             )
         plan = _plan(session, wanted, change)
         _write(session, plan, change)
+        _announce(session, plan)
         if views is not None and plan.outcome:
             views.write_changes(session, plan.states())
     except BaseException:
@@ -152,11 +170,22 @@ def _transaction(
     return len(plan.outcome)
 
 
+def _announce(session: CatalogueSession, plan: _Plan) -> None:
+    """Copies removed, announced in the change's transaction (bookkeeping/announce.py)."""
+    removed = [
+        pair
+        for lfn, (_, after) in plan.outcome.items()
+        for pair in removed_copies(lfn, [copy for _, copy in plan.files[lfn].copies], after)
+    ]
+    connection = session.connection_in_transaction
+    if removed and connection is not None:
+        announce(connection, ReplicasRemoved(session.user, tuple(removed)))
+
+
 def _plan(session: CatalogueSession, wanted: list[str], change: Change) -> _Plan:
     found = session.select_in(L.FILES, "LOGNAME", wanted, ["FILE_ID", "VISIBLE"])
     files = {
-        str(lfn): _File(str(lfn), int(file_id), bool(visible))  # type: ignore[call-overload]
-        for lfn, file_id, visible in found
+        str(lfn): _File(str(lfn), int(file_id), bool(visible)) for lfn, file_id, visible in found
     }
     check_known(wanted, files)
     outcome: dict[str, tuple[bool, list[Copy]]] = {}
@@ -181,16 +210,18 @@ def _copies(session: CatalogueSession, file_ids: list[int]) -> dict[int, list[tu
     found: dict[int, list[tuple[int, Copy]]] = defaultdict(list)
     if not sites:
         return found
-    items = ["FILE", "FILE_ID", "STORAGECLASS", "AREA", "STATUS", "REPLICA"]
-    for start in range(0, len(file_ids), IN_CHUNK):
-        chunk = file_ids[start : start + IN_CHUNK]
-        for directory, name, file_id, storage_class, area, status, pfn in site_union(
+    items = ["FILE", "FILE_ID", "STORAGECLASS", "AREA", "STATUS", "REPLICA", "SE", "SEPATH"]
+    for chunk in chunked(file_ids, IN_CHUNK):
+        for directory, name, file_id, storage_class, area, status, pfn, se, path in site_union(
             session, sites, items, f"FILE_ID in {L.literal_list(chunk)}"
         ):
             site = str(directory).rsplit("/", 1)[-1]
             key = ReplicaKey(site, str(storage_class), str(area))
             index = int(str(name).rsplit("_", 1)[1])
-            found[int(file_id)].append((index, Copy(key, str(status), str(pfn))))  # type: ignore[call-overload]
+            # SE and SEPATH are empty (or unset, in a directory laid out before them) for a
+            # copy recorded without real storage.
+            copy = Copy(key, str(status), str(pfn), str(se or ""), str(path or ""))
+            found[int(file_id)].append((index, copy))
     for copies in found.values():
         copies.sort(key=lambda item: item[0])
     return found
@@ -200,11 +231,11 @@ def _write(session: CatalogueSession, plan: _Plan, change: Change) -> None:
     if isinstance(change, Visibility):
         names = [str(plan.files[lfn].file_id) for lfn in plan.outcome]
         value = "1" if change.visible else "0"
-        for start in range(0, len(names), IN_CHUNK):
-            chunk = names[start : start + IN_CHUNK]
+        for chunk in chunked(names, IN_CHUNK):
             session.updateattr(L.FILES, [("VISIBLE", value)], f"FILE in {L.literal_list(chunk)}")
         return
     added: dict[str, list[tuple[str, dict[str, object]]]] = defaultdict(list)
+    in_place: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = defaultdict(list)
     for lfn, (_, after) in plan.outcome.items():
         item = plan.files[lfn]
         before = item.copies
@@ -222,9 +253,25 @@ def _write(session: CatalogueSession, plan: _Plan, change: Change) -> None:
         else:  # changed in place
             for (index, old), new in zip(before, after, strict=True):
                 if old != new:
-                    session.setattr(
-                        item.entry(index, old.key.site),
-                        {"AREA": new.key.area, "STATUS": new.status, "REPLICA": new.pfn},
+                    values = tuple(  # only what changes: copies share a status, not a path
+                        (name, after_value)
+                        for name, before_value, after_value in (
+                            ("AREA", old.key.area, new.key.area),
+                            ("STATUS", old.status, new.status),
+                            ("REPLICA", old.pfn, new.pfn),
+                            ("SE", old.se, new.se),
+                            ("SEPATH", old.path, new.path),
+                        )
+                        if before_value != after_value
                     )
+                    directory = L.replica_directory(old.key.site)
+                    in_place[(directory, values)].append(f"{item.file_id}_{index}")
+    # entries getting the same values change in one statement per chunk (a change of
+    # status for a thousand copies was a thousand round trips)
+    for (directory, values), names in in_place.items():
+        assignments = [(name, L.literal(value)) for name, value in values]
+        for chunk in chunked(names, IN_CHUNK):
+            condition = f"FILE in {L.literal_list(chunk)}"
+            session.updateattr(directory, assignments, condition)
     for directory, entries in added.items():
         session.addentries(directory, entries)

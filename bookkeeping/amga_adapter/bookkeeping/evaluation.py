@@ -6,11 +6,19 @@ comparison with a missing run or quality flag is unknown; so is its negation).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bookkeeping.amga_adapter.bookkeeping.records import Row
-from bookkeeping.interface import Comparison, Condition, FileOrder, FileRecord, Logical, Not
+from bookkeeping.interface import (
+    Comparison,
+    Condition,
+    FileOrder,
+    FileRecord,
+    FilesPage,
+    Logical,
+    Not,
+)
 
 _ORDER_FIELDS: dict[str, str] = {
     "lfn": "lfn",
@@ -64,3 +72,28 @@ def _comparison(comparison: Comparison, row: Row) -> bool | None:
     if comparison.op == "in":
         return value in comparison.values
     return _OPERATORS[comparison.op](value, comparison.values[0])
+
+
+def page(records: Sequence[FileRecord], offset: int, limit: int | None) -> FilesPage:
+    """The page ``[offset, offset + limit)`` of ``records`` with the totals of all."""
+    end = None if limit is None else offset + limit
+    return FilesPage(
+        files=tuple(records[offset:end]),
+        total_files=len(records),
+        total_events=sum(record.events for record in records),
+        total_bytes=sum(record.size for record in records),
+        offset=offset,
+        limit=limit,
+    )
+
+
+def by_lfn(record: FileRecord) -> tuple[str, int]:
+    return record.lfn, record.file_id
+
+
+def canonical_int(text: str) -> bool:
+    """Whether ``text`` is how an integer is written (what ``str(int)`` gives)."""
+    try:
+        return str(int(text)) == text
+    except ValueError:
+        return False

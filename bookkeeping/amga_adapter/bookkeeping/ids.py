@@ -18,13 +18,14 @@ from collections.abc import Iterable, Mapping
 
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import rows, scalar
-from bookkeeping.amga_adapter.errors import (
+from bookkeeping.amga_adapter.engine.errors import (
     ConstraintViolation,
     EntryExists,
     NoSuchSequence,
     SequenceExists,
 )
-from bookkeeping.amga_adapter.session import CatalogueSession
+from bookkeeping.amga_adapter.engine.session import CatalogueSession
+from bookkeeping.errors import DatabaseUnavailable
 from bookkeeping.writer.model import TYPE_PARAMETER_NAME, TYPE_PARAMETER_VERSION
 from bookkeeping.writer.planning import FileTypeKey
 
@@ -84,10 +85,15 @@ def known_file_types(session: CatalogueSession) -> dict[FileTypeKey, int]:
 def ensure_file_types(
     session: CatalogueSession, keys: Iterable[FileTypeKey], known: Mapping[FileTypeKey, int]
 ) -> dict[FileTypeKey, int]:
-    """``known`` plus the ids of ``keys``, creating the missing file types (in the order
-    given, outside the data transaction). The unique (Name, Version) constraint of
-    ``/typeParams`` lets one of two writers racing for a new file type create it; the other
-    reads its id and tries again with what is still missing."""
+    """``known`` plus the ids of ``keys``, creating the missing file types (outside the
+    data transaction). The unique (Name, Version) constraint of ``/typeParams`` lets one of
+    two writers racing for a new file type create it; the other reads its id and tries again
+    with what is still missing.
+
+    Ids follow the order of ``keys`` (as the warehouse's do), but the new entries are
+    inserted in (Name, Version) order: two writers inserting NEW then OTHER and OTHER then
+    NEW would each hold one unique-index entry and wait for the other's, a deadlock the
+    database breaks by failing one of them."""
     result = dict(known)
     wanted = list(dict.fromkeys(keys))
     for attempt in range(FILE_TYPE_ATTEMPTS):
@@ -104,14 +110,16 @@ def ensure_file_types(
                     TYPE_PARAMETER_VERSION: version,
                 },
             )
-            for offset, (name, version) in enumerate(missing)
+            for offset, (name, version) in sorted(enumerate(missing), key=lambda item: item[1])
         ]
         try:
             session.addentries(L.TYPE_PARAMS, entries)
-        except (EntryExists, ConstraintViolation):
+        except (EntryExists, ConstraintViolation, DatabaseUnavailable):
+            # Another writer won the race (or the database broke a lock cycle we were in
+            # with a concurrent writer of other tables): take the winner's ids, try the rest.
             if attempt == FILE_TYPE_ATTEMPTS - 1:
                 raise
-            result.update(known_file_types(session))  # the winner's ids; ours are a gap
+            result.update(known_file_types(session))  # ours are a gap
             continue
         result.update((key, first + offset) for offset, key in enumerate(missing))
     return result

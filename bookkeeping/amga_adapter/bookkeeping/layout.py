@@ -13,10 +13,12 @@ seed's ``VARCHAR2`` cannot be compared or summed as numbers.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import cast
 
-from bookkeeping.amga_adapter.errors import DirectoryExists
-from bookkeeping.amga_adapter.session import CatalogueSession
+from bookkeeping.amga_adapter.bookkeeping.sessions import LayoutSession
+from bookkeeping.amga_adapter.engine.errors import DirectoryExists
+from bookkeeping.amga_adapter.engine.session import CatalogueSession
 from bookkeeping.writer.model import (
     FILE_PARAMETER_CHECKSUM,
     FILE_PARAMETER_EVENT_TYPE,
@@ -57,6 +59,7 @@ BASE_ATTRIBUTES: dict[str, dict[str, str]] = {
         "FILE_ID": "bigint",
         "CREATIONDATE": "timestamp",
         "VISIBLE": "smallint",
+        "STATE": "varchar(8)",  # the life cycle (bookkeeping/writer/lifecycle.py)
     },
     INPUT_FILES: {"JOB_ID": "bigint", "FILE_ID": "bigint"},
     EVENT_TYPES: {
@@ -98,6 +101,9 @@ REPLICA_ATTRIBUTES = {
     "STORAGECLASS": "varchar(16)",
     "AREA": "varchar(64)",
     "STATUS": "varchar(16)",
+    # The storage element holding the copy's bytes and the path there ("" when none).
+    "SE": "varchar(64)",
+    "SEPATH": "varchar(512)",
 }
 
 # The owner-id attribute of each parameter directory (not a parameter itself).
@@ -156,6 +162,8 @@ def replica_values(file_id: int, copy: ReplicaSpec) -> dict[str, object]:
         "AREA": copy.area,
         "STATUS": copy.status,
         "REPLICA": copy.pfn,
+        "SE": copy.se,
+        "SEPATH": copy.path,
     }
 
 
@@ -172,14 +180,14 @@ def literal(value: int | str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def literal_list(values: list[int] | list[str]) -> str:
+def literal_list(values: Sequence[int | str]) -> str:
     return "(" + ", ".join(literal(value) for value in values) + ")"
 
 
 # --- creating the layout ------------------------------------------------------------------
 
 
-def ensure_directory(session: CatalogueSession, path: str, attributes: Mapping[str, str]) -> None:
+def ensure_directory(session: LayoutSession, path: str, attributes: Mapping[str, str]) -> None:
     """Create ``path`` unless it exists (another writer may create it at the same time) and
     add the attributes it lacks. Schema changes: call outside a transaction."""
     try:
@@ -208,7 +216,52 @@ UNIQUE = (
 )
 
 
-def ensure_layout(session: CatalogueSession) -> None:
+# The key attributes every read looks entries up by or joins on (seed 001's point: a
+# parameter is a column, so "the size of the file whose GUID is g" is one indexed look-up).
+# Without them each join and each look-up scans its directory. Entry names (the row ids)
+# are the tables' primary keys already. LOGNAME has the unique index of ``UNIQUE`` too, but
+# that one compares in the database's collation; the engine's indexes are in the query
+# language's (code points), which lookups by LFN and listings ordered by it use.
+KEY_INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (FILES, ("FILE_ID",)),
+    (FILES, ("LOGNAME",)),
+    (FILES, ("JOB_ID",)),
+    (FILES, ("TYPE_ID",)),
+    (FILE_PARAMS, ("FILE_ID",)),
+    (FILE_PARAMS, (FILE_PARAMETER_GUID,)),
+    (JOBS, ("JOB_ID",)),
+    (JOB_PARAMS, ("JOB_ID",)),
+    (JOB_PARAMS, (JOB_PARAMETER_PRODUCTION, JOB_PARAMETER_RUN)),
+    (TYPE_PARAMS, ("TYPE_ID",)),
+    (QUALITY_PARAMS, ("FILE_ID",)),
+    (INPUT_FILES, ("FILE_ID",)),
+    (INPUT_FILES, ("JOB_ID",)),
+    (EVENT_TYPES, ("TYPE_ID",)),
+)
+
+
+def ensure_key_indexes(session: LayoutSession) -> None:
+    """Create the indexes of ``KEY_INDEXES`` that are missing (idempotent; schema changes:
+    call outside a transaction). A session without the engine's index operation (one over
+    the AMGA protocol, which has no command for it) leaves them to the server's layout."""
+    if getattr(session, "list_indexes", None) is None:
+        return
+    engine_session = cast("CatalogueSession", session)  # it has the index operations
+    by_directory: dict[str, list[tuple[str, ...]]] = {}
+    for path, attributes in KEY_INDEXES:
+        by_directory.setdefault(path, []).append(attributes)
+    for path, wanted in by_directory.items():
+        present = {
+            index.attributes
+            for index in engine_session.list_indexes(path)
+            if not any(index.descending)
+        }
+        for attributes in wanted:
+            if attributes not in present:
+                engine_session.create_index(path, list(attributes))
+
+
+def ensure_layout(session: LayoutSession) -> None:
     for path, attributes in BASE_ATTRIBUTES.items():
         ensure_directory(session, path, attributes)
     for path, key in UNIQUE:
@@ -218,3 +271,9 @@ def ensure_layout(session: CatalogueSession) -> None:
             # Two processes creating the layout at once may both add it: a redundant
             # index, never a missing one.
             session.constraint_add_unique(path, list(key))
+    # Site directories laid out before a copy named its storage element gain SE and SEPATH
+    # (a no-op once they have them).
+    for path, kind in session.dir(REPLICAS):
+        if kind == "collection":
+            session.ensure_attributes(path, REPLICA_ATTRIBUTES)
+    ensure_key_indexes(session)

@@ -19,7 +19,7 @@ from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.evaluation import truth
 from bookkeeping.amga_adapter.bookkeeping.records import RECORD_ITEMS, select_rows
 from bookkeeping.amga_adapter.bookkeeping.sessions import ReadSession
-from bookkeeping.amga_adapter.errors import NoSuchAttribute
+from bookkeeping.amga_adapter.engine.errors import NoSuchAttribute
 from bookkeeping.interface import Comparison, Condition, ListedFile, ListingQuery, Logical, Not
 
 DISK_CLASSES = ("disk", "recall")
@@ -124,9 +124,9 @@ class CatalogueListing:
                     yield _Listed(row.record.file_id, row.record.lfn, row.record.size)
             return
         items = [RECORD_ITEMS["fileid"], RECORD_ITEMS["lfn"], RECORD_ITEMS["size"]]
-        where = self._where(*items)
-        for file_id, lfn, size in self.session.selectattr(items, f"{where} {order}"):
-            yield _Listed(int(file_id), str(lfn), int(size))  # type: ignore[call-overload]
+        condition = self._where(*items)
+        for file_id, lfn, size in self.session.selectattr(items, f"{condition} {order}"):
+            yield _Listed(int(file_id), str(lfn), int(size))
 
     def _where(self, *items: str) -> str:
         """The file type and the pushed condition, with the joins they and ``items`` need."""

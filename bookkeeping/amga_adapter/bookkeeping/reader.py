@@ -7,7 +7,8 @@ missing values) the rows are read with the query language and finished in Python
 (``evaluation``); dataset selections are served by the views when they are enabled.
 
 ``CatalogueReader`` holds all of it and needs only a source of sessions
-(``sessions.LayoutSession``): ``CatalogueBookkeeping`` opens in-process catalogue sessions,
+(``sessions.SessionSource``): ``local.CatalogueBookkeeping`` gives it in-process catalogue
+sessions (and answers its bounded calls with prepared statements instead of text),
 ``remote.RemoteCatalogueBookkeeping`` sessions over the AMGA protocol.
 """
 
@@ -16,10 +17,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import TYPE_CHECKING, cast
+from dataclasses import replace
 
-from sqlalchemy.engine import Engine
-
+from bookkeeping.amga_adapter.bookkeeping import copy_filters as CF
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import (
     IN_CHUNK,
@@ -27,8 +27,10 @@ from bookkeeping.amga_adapter.bookkeeping.catalogue_io import (
     rows,
     site_union,
 )
-from bookkeeping.amga_adapter.bookkeeping.evaluation import ordered
+from bookkeeping.amga_adapter.bookkeeping.evaluation import by_lfn, canonical_int, ordered, page
+from bookkeeping.amga_adapter.bookkeeping.lifecycle import state_condition
 from bookkeeping.amga_adapter.bookkeeping.listing import CatalogueListing
+from bookkeeping.amga_adapter.bookkeeping.read_layout import EMPTY, layout_present
 from bookkeeping.amga_adapter.bookkeeping.records import (
     RECORD_ITEMS,
     Row,
@@ -36,9 +38,16 @@ from bookkeeping.amga_adapter.bookkeeping.records import (
     rows_by,
     select_rows,
 )
-from bookkeeping.amga_adapter.bookkeeping.sessions import LayoutSession, ReadSession
-from bookkeeping.amga_adapter.catalogue import Catalogue
-from bookkeeping.amga_adapter.errors import NoSuchAttribute, NoSuchEntry, PermissionDenied
+from bookkeeping.amga_adapter.bookkeeping.sessions import ReadSession, SessionSource
+from bookkeeping.amga_adapter.bookkeeping.views.builder import shared_entries
+from bookkeeping.amga_adapter.bookkeeping.views.selection import (
+    view_files,
+    view_iter_files,
+    view_level_values,
+    view_quality_counts,
+)
+from bookkeeping.amga_adapter.engine.errors import NoSuchAttribute, NoSuchEntry
+from bookkeeping.errors import ValidationError
 from bookkeeping.interface import (
     DatasetPath,
     FileOrder,
@@ -54,9 +63,10 @@ from bookkeeping.interface import (
     QualityFlag,
     Relative,
     Replica,
+    StorageShare,
+    meets_file_filters,
 )
-from bookkeeping.views.maintain import ensure_view_layout
-from bookkeeping.views.selection import view_files, view_iter_files, view_level_values
+from bookkeeping.writer.lifecycle import LifeCycleState, checked_state, stored_state
 from bookkeeping.writer.model import (
     JOB_PARAMETER_CONDITIONS,
     JOB_PARAMETER_DIRAC_JOB_ID,
@@ -64,9 +74,6 @@ from bookkeeping.writer.model import (
     JOB_PARAMETER_PRODUCTION,
     JOB_PARAMETER_RUN,
 )
-
-if TYPE_CHECKING:
-    from bookkeeping.amga_adapter.session import CatalogueSession
 
 DEFAULT_USER = "root"
 _LEVEL_KEYS = {
@@ -82,58 +89,64 @@ _LEVEL_KEYS = {
 
 class CatalogueReader:
     """Reads the catalogue layout of ``layout``; each call uses a session of its own, from
-    ``_open_session`` (what subclasses provide)."""
+    ``sessions``."""
 
-    def __init__(self, *, views: bool = True) -> None:
+    def __init__(self, sessions: SessionSource, *, views: bool = True) -> None:
         """``views``: answer dataset selections from the roottree and its shards (kept by
         ``CatalogueWriter``); without them, from the bookkeeping directories."""
+        self.sessions = sessions
         self.views = views
         self._layout_ready = False
-
-    def _open_session(self) -> LayoutSession:
-        raise NotImplementedError
 
     @contextmanager
     def _session(self, *, bounded: bool = False) -> Iterator[ReadSession]:
         """``bounded``: the call reads a bounded number of rows (a file, a job, their
-        relatives), which ``_bounded_reads`` may make cheaper."""
-        session = self._open_session()
+        relatives), which ``sessions.bounded_reads`` may make cheaper."""
+        session = self.sessions.open()
         try:
             if not self._layout_ready:
-                self._ensure_layout(session)
-                self._layout_ready = True
-            with self._bounded_reads(session) if bounded else nullcontext():
+                # Without layout (no writer recorded yet) an empty catalogue answers, and
+                # the next call looks again; nothing is laid out here (read_layout).
+                self._layout_ready = layout_present(session, views=self.views)
+                if not self._layout_ready:
+                    session.close()
+                    session = EMPTY.session()
+            with (
+                self.sessions.one_call(session),
+                self.sessions.bounded_reads(session) if bounded else nullcontext(),
+            ):
                 yield session
         finally:
             session.close()
-
-    def _bounded_reads(self, session: LayoutSession) -> AbstractContextManager[None]:
-        """How a session's reads of a bounded call are grouped (nothing to group here)."""
-        return nullcontext()
-
-    def _ensure_layout(self, session: LayoutSession) -> None:
-        """An empty bookkeeping answers like an empty one: lay out what is missing. A user
-        who may not write at the top reads the layout as it is (what it may not read, its
-        queries refuse), so reading needs no write right."""
-        try:
-            L.ensure_layout(session)
-            if self.views:
-                # ensure_view_layout only calls layout.ensure_directory, which a
-                # LayoutSession serves.
-                ensure_view_layout(cast("CatalogueSession", session))
-        except PermissionDenied:
-            pass
 
     # --- dataset navigation ---------------------------------------------------------
 
     def _rows(self, path: DatasetPath) -> list[Row]:
         with self._session() as session:
-            return list(select_rows(session, path_condition(path)))
+            rows = select_rows(session, path_condition(path))
+            if not path.has_file_filters:
+                return list(rows)
+            # Without views the files' rows are read whole anyway; filter them here.
+            return [row for row in rows if meets_file_filters(path, row.record)]
 
     def level_values(self, level: Level, path: DatasetPath | None = None) -> list[LevelValue]:
+        if path is not None and path.has_copy_filters:
+            texts = self._event_texts() if level is Level.EVENT_TYPE else {}
+            counted = CF.level_values(
+                level,
+                self.iter_files(path),
+                self.job,
+                {type_id: description for type_id, (description, _) in texts.items()},
+            )
+            return [replace(v, decay=texts[v.value][1]) if v.value in texts else v for v in counted]
         if self.views:
             with self._session() as session:
-                return view_level_values(session, level, path or DatasetPath())
+                found = view_level_values(session, level, path or DatasetPath())
+            if level is not Level.EVENT_TYPE:
+                return found
+            # The views keep the description, not the decay: read it from the event types.
+            texts = self._event_texts()
+            return [replace(v, decay=texts.get(int(v.value), ("", None))[1]) for v in found]
         key = _LEVEL_KEYS[level]
         totals: dict[str | int, list[int]] = defaultdict(lambda: [0, 0, 0])
         for row in self._rows(path or DatasetPath()):
@@ -142,16 +155,33 @@ class CatalogueReader:
             total[0] += 1
             total[1] += row.record.events
             total[2] += row.record.size
-        descriptions = self._event_descriptions() if level is Level.EVENT_TYPE else {}
+        texts = self._event_texts() if level is Level.EVENT_TYPE else {}
         return [
-            LevelValue(value, files, events, size, descriptions.get(value))  # type: ignore[arg-type]
+            LevelValue(value, files, events, size, *texts.get(value, (None, None)))  # type: ignore[arg-type]
             for value, (files, events, size) in sorted(totals.items())
         ]
 
-    def _event_descriptions(self) -> dict[int, str]:
+    def storage_share(self, path: DatasetPath) -> StorageShare:
+        records = self.iter_files(CF.without_copy_filters(path), order_by="file_id")
+        return CF.share(path, records, self.replicas_of)
+
+    def shared_reads(self) -> AbstractContextManager[None]:
+        return shared_entries() if self.views else nullcontext()
+
+    def quality_counts(self, path: DatasetPath, flags: Sequence[str]) -> dict[str, int]:
+        if self.views and not path.has_copy_filters:
+            with self._session() as session:
+                return view_quality_counts(session, path, flags)
+        # Without views (or with copy filters, read beside the files): a count per flag.
+        return {flag: self.files(replace(path, quality=flag), limit=0).total_files
+                for flag in flags}  # fmt: skip
+
+    def _event_texts(self) -> dict[int, tuple[str, str | None]]:
+        """Each event type's (description, decay or None)."""
+        items = [f"{L.EVENT_TYPES}:{name}" for name in ("TYPE_ID", "DESCRIPTION", "DECAY")]
         with self._session() as session:
-            found = rows(session, [f"{L.EVENT_TYPES}:TYPE_ID", f"{L.EVENT_TYPES}:DESCRIPTION"])
-        return {int(type_id): text for type_id, text in found}
+            found = rows(session, items)
+        return {int(type_id): (text, decay or None) for type_id, text, decay in found}
 
     def files(
         self,
@@ -164,23 +194,23 @@ class CatalogueReader:
     ) -> FilesPage:
         if offset < 0 or (limit is not None and limit < 0):
             raise ValueError("offset and limit must not be negative")
+        if path.has_copy_filters:
+            records = list(self.iter_files(path, order_by=order_by, descending=descending))
+            return page(records, offset, limit)
         if self.views:
             with self._session() as session:
                 return view_files(session, path, offset, limit, order_by, descending)
         records = ordered((row.record for row in self._rows(path)), order_by, descending)
-        end = None if limit is None else offset + limit
-        return FilesPage(
-            files=tuple(records[offset:end]),
-            total_files=len(records),
-            total_events=sum(record.events for record in records),
-            total_bytes=sum(record.size for record in records),
-            offset=offset,
-            limit=limit,
-        )
+        return page(records, offset, limit)
 
     def iter_files(
         self, path: DatasetPath, *, order_by: FileOrder = "lfn", descending: bool = False
     ) -> Iterator[FileRecord]:
+        if path.has_copy_filters:  # the copies are read beside the files (copy_filters.py)
+            base = CF.without_copy_filters(path)
+            records = self.iter_files(base, order_by=order_by, descending=descending)
+            yield from CF.kept(path, records, self.replicas_of)
+            return
         if self.views:
             with self._session() as session:
                 yield from view_iter_files(session, path, order_by, descending)
@@ -199,10 +229,33 @@ class CatalogueReader:
             found = rows_by(session, "lfn", [lfn])
         return found[0].record if found else None
 
+    def life_cycle(self, lfns: Sequence[str]) -> dict[str, LifeCycleState]:
+        wanted = sorted(set(lfns))
+        items = [f"{L.FILES}:LOGNAME", f"{L.FILES}:STATE"]
+        with self._session(bounded=True) as session:
+            found = chunked_rows(session, items, f"{L.FILES}:LOGNAME", wanted)
+            return {str(lfn): stored_state(state) for lfn, state in found}
+
+    def files_in_state(
+        self, state: LifeCycleState, *, after: int = 0, limit: int = 1000
+    ) -> tuple[tuple[int, str], ...]:
+        checked_state(state)
+        if limit < 0:
+            raise ValidationError("limit must not be negative")
+        if limit == 0:
+            return ()
+        condition = (
+            f"{state_condition(state)} and {L.FILES}:FILE_ID > {int(after)}"
+            f" order by {L.FILES}:FILE_ID limit {int(limit)}"
+        )
+        with self._session() as session:
+            found = rows(session, [f"{L.FILES}:FILE_ID", f"{L.FILES}:LOGNAME"], condition)
+        return tuple((int(i), str(lfn)) for i, lfn in found)
+
     def files_metadata(self, lfns: Sequence[str]) -> LfnMetadata:
         wanted = sorted(set(lfns))
         with self._session(bounded=True) as session:
-            found = sorted((row.record for row in rows_by(session, "lfn", wanted)), key=_by_lfn)
+            found = sorted((row.record for row in rows_by(session, "lfn", wanted)), key=by_lfn)
         known = {record.lfn for record in found}
         return LfnMetadata(tuple(found), tuple(lfn for lfn in wanted if lfn not in known))
 
@@ -249,7 +302,7 @@ class CatalogueReader:
                 return ()
             value: int | str = where_value
             if L.parameter_type(directory, where_name):
-                if not _canonical_int(where_value):
+                if not canonical_int(where_value):
                     return ()  # stored text is always str(int): nothing else can match
                 value = int(where_value)
             # "is not null": only files holding the parameter, so a result never mixes
@@ -356,7 +409,7 @@ class CatalogueReader:
     def replicas_of(self, file_ids: Sequence[int]) -> dict[int, tuple[Replica, ...]]:
         wanted = sorted(set(file_ids))
         found: dict[int, list[Replica]] = {file_id: [] for file_id in wanted}
-        items = ["FILE_ID", "STORAGECLASS", "AREA", "STATUS", "REPLICA"]
+        items = ["FILE_ID", "STORAGECLASS", "AREA", "STATUS", "REPLICA", "SE", "SEPATH"]
         with self._session(bounded=True) as session:
             sites = [L.replica_directory(site) for site in self._sites(session)]
             for start in range(0, len(wanted), IN_CHUNK):
@@ -367,12 +420,20 @@ class CatalogueReader:
                     f"FILE_ID in {L.literal_list(wanted[start : start + IN_CHUNK])}"
                     " and AREA is not null and REPLICA is not null"
                 )
-                for directory, file_id, storage_class, area, status, pfn in site_union(
+                for directory, file_id, storage_class, area, status, pfn, se, path in site_union(
                     session, sites, items, condition
                 ):
                     site = str(directory).rsplit("/", 1)[-1]
-                    copy = Replica(site, storage_class, area, status, pfn)  # type: ignore[arg-type]
-                    found[int(file_id)].append(copy)  # type: ignore[call-overload]
+                    copy = Replica(
+                        site,
+                        storage_class,
+                        area,
+                        status,
+                        pfn,
+                        str(se or ""),  # unset in a site directory laid out before them
+                        str(path or ""),
+                    )
+                    found[int(file_id)].append(copy)
         return {file_id: tuple(sorted(copies)) for file_id, copies in found.items()}
 
     def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
@@ -405,7 +466,7 @@ class CatalogueReader:
             return ()
         with self._session() as session:
             found = [row.record for row in select_rows(session, " and ".join(parts))]
-        return tuple(sorted(found, key=_by_lfn)[:limit])
+        return tuple(sorted(found, key=by_lfn)[:limit])
 
     def count_listing(self, query: ListingQuery) -> int:
         with self._session() as session:
@@ -414,31 +475,3 @@ class CatalogueReader:
     def iter_listing(self, query: ListingQuery) -> Iterator[ListedFile]:
         with self._session() as session:
             yield from CatalogueListing(session, self._sites(session), query).lines()
-
-
-class CatalogueBookkeeping(CatalogueReader):
-    """The catalogue bookkeeping in this process: sessions of ``Catalogue(engine)``."""
-
-    def __init__(self, engine: Engine, *, user: str = DEFAULT_USER, views: bool = True) -> None:
-        super().__init__(views=views)
-        self.engine = engine
-        self.catalogue = Catalogue(engine)
-        self.user = user
-
-    def _open_session(self) -> LayoutSession:
-        return self.catalogue.session(self.user)
-
-    def _bounded_reads(self, session: LayoutSession) -> AbstractContextManager[None]:
-        # One connection and no server-side cursors for the call's few queries.
-        return cast("CatalogueSession", session).reading()
-
-
-def _by_lfn(record: FileRecord) -> tuple[str, int]:
-    return record.lfn, record.file_id
-
-
-def _canonical_int(text: str) -> bool:
-    try:
-        return str(int(text)) == text
-    except ValueError:
-        return False

@@ -13,6 +13,7 @@ from typing import Any
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import IN_CHUNK
 from bookkeeping.amga_adapter.bookkeeping.sessions import ReadSession
+from bookkeeping.chunking import chunked
 from bookkeeping.interface import DATA_QUALITY_GROUP, DatasetPath, FileRecord
 
 _F, _P, _J, _JP, _T = L.FILES, L.FILE_PARAMS, L.JOBS, L.JOB_PARAMS, L.TYPE_PARAMS
@@ -144,9 +145,8 @@ def select_rows(session: ReadSession, condition: str, *, modifiers: str = "") ->
 
 def rows_by(session: ReadSession, key: str, values: Iterable[int] | Iterable[str]) -> list[Row]:
     """The rows whose ``key`` (``fileid`` or ``lfn``) is one of ``values``."""
-    wanted = sorted(set(values))  # type: ignore[type-var]
+    wanted: list[int | str] = sorted(set(values))
     found: list[Row] = []
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = list(wanted[start : start + IN_CHUNK])
+    for chunk in chunked(wanted, IN_CHUNK):
         found.extend(select_rows(session, f"{RECORD_ITEMS[key]} in {L.literal_list(chunk)}"))
     return found

@@ -6,7 +6,7 @@
     bookkeeping.files(DatasetPath(config_name="LHCb"), limit=50)
 
 Answers equal the in-process implementation's (``==``), NULLs included (see
-``bookkeeping.amga_adapter.remote.session`` for how the wire's text is read back). The
+``bookkeeping.amga_adapter.client.remote.session`` for how the wire's text is read back). The
 server checks the client user's rights, as the engine does in-process. A lost connection
 raises ``RemoteCatalogueUnavailable`` (a ``DatabaseUnavailable``); the client reconnects by
 itself on the next call.
@@ -14,10 +14,29 @@ itself on the next call.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+
 from bookkeeping.amga_adapter.bookkeeping.reader import CatalogueReader
 from bookkeeping.amga_adapter.bookkeeping.sessions import LayoutSession
-from bookkeeping.amga_adapter.client import MDClient
-from bookkeeping.amga_adapter.remote import RemoteCatalogue
+from bookkeeping.amga_adapter.client.client import MDClient
+from bookkeeping.amga_adapter.client.remote import RemoteCatalogue
+
+
+class RemoteSessions:
+    """Sessions over the AMGA protocol (a ``SessionSource``): each operation is a command
+    of its own, so nothing groups a call's operations."""
+
+    def __init__(self, remote: RemoteCatalogue) -> None:
+        self.remote = remote
+
+    def open(self) -> LayoutSession:
+        return self.remote.session()
+
+    def one_call(self, session: LayoutSession) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def bounded_reads(self, session: LayoutSession) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 class RemoteCatalogueBookkeeping(CatalogueReader):
@@ -28,12 +47,9 @@ class RemoteCatalogueBookkeeping(CatalogueReader):
 
     def __init__(self, client: MDClient, *, views: bool = True, schema_ttl: float = 30.0):
         """``schema_ttl``: seconds attribute types are trusted before ``listattr`` again."""
-        super().__init__(views=views)
         self.client = client
         self.remote = RemoteCatalogue(client, schema_ttl=schema_ttl)
-
-    def _open_session(self) -> LayoutSession:
-        return self.remote.session()
+        super().__init__(RemoteSessions(self.remote), views=views)
 
     def close(self) -> None:
         self.client.close()

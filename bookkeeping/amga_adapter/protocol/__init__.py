@@ -1,4 +1,5 @@
-"""The AMGA wire protocol: pure parsing and formatting, no I/O."""
+"""The AMGA wire protocol: pure parsing and formatting, no I/O. Imports nothing of ours
+but ``bookkeeping.errors``; the server and the client both build on it."""
 
 from bookkeeping.amga_adapter.protocol import requests, responses
 from bookkeeping.amga_adapter.protocol.errors import (

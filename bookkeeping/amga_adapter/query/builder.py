@@ -6,6 +6,7 @@ other way round, unknown functions and wrong argument counts, repeated modifiers
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from lark import Token, Transformer
@@ -45,10 +46,10 @@ def _boolean(node: ast.Node) -> ast.Node:
 
 
 def _count(token: Token) -> int:
-    value = int(token)
-    if value > _MAX_INTEGER:
+    digits = token.lstrip("0") or "0"
+    if len(digits) > 19 or int(digits) > _MAX_INTEGER:
         raise Problem("number out of range (at most 2**63-1)", _position(token))
-    return value
+    return int(digits)
 
 
 def unescape(literal: str) -> str:
@@ -198,13 +199,17 @@ class AstBuilder(Transformer[Token, Any]):
         return ast.AttributeRef(None, children[0].value, position=_position(children[0]))
 
     def integer(self, children: list[Token]) -> ast.Literal:
-        value = int(children[0])
-        if value > _MAX_INTEGER:
+        # Length first: int() of thousands of digits exceeds Python's conversion limit.
+        digits = children[0].lstrip("0")
+        if len(digits) > 19 or int(digits or "0") > _MAX_INTEGER:
             raise Problem("integer out of range (at most 2**63-1)", _position(children[0]))
-        return ast.Literal(value, position=_position(children[0]))
+        return ast.Literal(int(digits or "0"), position=_position(children[0]))
 
     def real(self, children: list[Token]) -> ast.Literal:
-        return ast.Literal(float(children[0]), position=_position(children[0]))
+        value = float(children[0])
+        if not math.isfinite(value):  # 1e309: no back-end stores an infinity
+            raise Problem("number out of range (beyond double precision)", _position(children[0]))
+        return ast.Literal(value, position=_position(children[0]))
 
     def string(self, children: list[Token]) -> ast.Literal:
         return ast.Literal(unescape(children[0].value), position=_position(children[0]))

@@ -5,9 +5,14 @@ the same way (see docs/query-language.md, "Semantics"):
   SQLAlchemy, which skips it with a warning); ``double_parameter``: a float literal that
   stays a double on MariaDB;
 - ``binary_order`` / ``binary_match``: strings ordered / matched by code point, whatever
-  the database's collation: PostgreSQL gets ``COLLATE "C"`` for ordering (its equality is
-  exact already), MariaDB ``COLLATE utf8mb4_bin`` for both (a no-op on the binary columns
-  the catalogue creates, so indexes still serve), SQLite ``COLLATE BINARY`` (likewise);
+  the database's collation: PostgreSQL gets ``COLLATE "C"`` for both (its equality is
+  exact under any deterministic collation, but its planner uses an index only for the
+  collation the index was built with, and the engine's indexes are built ``COLLATE "C"``
+  to serve ordering: ``directory_tables.py``), MariaDB ``COLLATE utf8mb4_bin`` for both,
+  except on the directory tables' own columns, which are binary already (``utf8mb4_bin``
+  tables) and whose prefix indexes (varchar wider than 64 is TEXT there) a COLLATE would
+  disable, SQLite
+  ``COLLATE BINARY`` (likewise);
   Oracle's default NLS_COMP compares binary already;
 - ``nulls_low``: NULL sorts before every value ascending and after every value descending,
   as MariaDB and SQLite do natively; PostgreSQL and Oracle get NULLS FIRST / NULLS LAST;
@@ -23,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
+
+from bookkeeping.metadata import DYNAMIC_TABLE_PREFIX
 
 from .patterns import LIKE_ESCAPE, like_to_glob
 
@@ -52,6 +59,92 @@ def _compile_to_double(element: ToDouble, compiler: SQLCompiler, **kw: Any) -> s
 
 def to_double(element: sa.ColumnElement[Any]) -> sa.ColumnElement[float]:
     return ToDouble(element)
+
+
+class DateAsTimestamp(sa.ColumnElement[Any]):
+    """A date met by a timestamp: that day at midnight, as the SQL standard (and PostgreSQL)
+    compares them. SQLite stores both as text, a timestamp as SQLAlchemy writes it
+    (``YYYY-MM-DD HH:MM:SS.ffffff``), so the date gets the same text for midnight."""
+
+    inherit_cache = True
+    type = sa.DateTime()
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: sa.ColumnElement[Any]) -> None:
+        self.element = element
+
+
+@compiles(DateAsTimestamp)
+def _compile_date_as_timestamp(element: DateAsTimestamp, compiler: SQLCompiler, **kw: Any) -> str:
+    inner = compiler.process(element.element, **kw)
+    if compiler.dialect.name == "sqlite":
+        return f"({inner} || ' 00:00:00.000000')"
+    if compiler.dialect.name == "mariadb" or compiler.dialect.name == "mysql":
+        return f"CAST({inner} AS DATETIME(6))"
+    return f"CAST({inner} AS TIMESTAMP)"
+
+
+def date_as_timestamp(element: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    return DateAsTimestamp(element)
+
+
+class CheckedInteger(sa.ColumnElement[int]):
+    """Integer arithmetic that fails on overflow, as PostgreSQL and MariaDB do: SQLite turns
+    an overflowing integer result into a REAL silently, so there the result is checked and
+    an overflow raises SQLite's own "integer overflow" (abs of -2^63), the error its sum()
+    raises too (``bookkeeping.db_errors`` reads it as a ValueOutOfRange)."""
+
+    inherit_cache = True
+    type = sa.BigInteger()
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: sa.ColumnElement[Any]) -> None:
+        self.element = element
+
+
+@compiles(CheckedInteger)
+def _compile_checked_integer(element: CheckedInteger, compiler: SQLCompiler, **kw: Any) -> str:
+    inner = compiler.process(element.element, **kw)
+    if compiler.dialect.name != "sqlite":
+        return f"({inner})"  # parenthesised: it is an operand of what contains it
+    return (
+        f"(CASE WHEN typeof({inner}) = 'real' "
+        f"THEN abs(-9223372036854775807 - 1) ELSE {inner} END)"
+    )
+
+
+def checked_integer(element: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    return CheckedInteger(element)
+
+
+class CheckedSum(sa.ColumnElement[int]):
+    """sum() of integers as a 64-bit integer, or an overflow error on every back-end.
+    PostgreSQL's cast of the numeric sum raises; SQLite's sum() raises; MariaDB's cast
+    saturates silently, so there an out-of-range sum takes a BIGINT addition that overflows
+    (error 1690) when, and only when, it is evaluated (the count keeps it from being folded
+    at prepare time)."""
+
+    inherit_cache = True
+    type = sa.BigInteger()
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: sa.ColumnElement[Any]) -> None:
+        self.element = element
+
+
+@compiles(CheckedSum)
+def _compile_checked_sum(element: CheckedSum, compiler: SQLCompiler, **kw: Any) -> str:
+    total = compiler.process(sa.func.sum(element.element), **kw)
+    if compiler.dialect.name not in ("mariadb", "mysql"):
+        return compiler.process(sa.cast(sa.func.sum(element.element), sa.BigInteger), **kw)
+    return (
+        f"(CASE WHEN {total} > 9223372036854775807 OR {total} < -9223372036854775808 "
+        f"THEN 9223372036854775807 + (count(*) > -1) ELSE CAST({total} AS SIGNED) END)"
+    )
+
+
+def checked_sum(element: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    return CheckedSum(element)
 
 
 class DoubleParameter(sa.ColumnElement[float]):
@@ -95,12 +188,29 @@ def _compile_binary_collation(element: BinaryCollation, compiler: SQLCompiler, *
     inner = compiler.process(element.element, **kw)
     dialect = compiler.dialect.name
     if dialect in {"mysql", "mariadb"}:
+        if _catalogue_column(element.element):
+            # Binary already (directory tables are utf8mb4_bin), and a COLLATE on a column
+            # stored as TEXT keeps MariaDB from its prefix index.
+            return inner
         return f"{inner} COLLATE utf8mb4_bin"
-    if dialect == "postgresql" and element.ordering:
+    if dialect == "postgresql":
         return f'{inner} COLLATE "C"'
     if dialect == "sqlite":
         return f"{inner} COLLATE BINARY"
     return inner
+
+
+def _catalogue_column(element: sa.ColumnElement[Any]) -> bool:
+    """Whether ``element`` is a column of directory tables only (through aliases and
+    subqueries)."""
+    bases = getattr(element, "base_columns", None)
+    if not bases:
+        return False
+    for base in bases:
+        table = getattr(base, "table", None)
+        if not isinstance(table, sa.Table) or not table.name.startswith(DYNAMIC_TABLE_PREFIX):
+            return False
+    return True
 
 
 def binary_order(element: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -113,7 +223,7 @@ def binary_order(element: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 def binary_match(element: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """``element`` matched case- and accent-sensitively if it is a string (for =, !=, in,
-    like). PostgreSQL's equality is already exact, and is left alone so indexes serve."""
+    like), in the collation the engine's string indexes are built with."""
     if isinstance(element.type, sa.String):
         return BinaryCollation(element, ordering=False)
     return element
@@ -157,7 +267,10 @@ class LikePattern(sa.TypeDecorator[str]):
             return like_to_glob(value)
         return value
 
-    def process_literal_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+    # SQLAlchemy's stub says str, but None is rendered as NULL here as by its own types.
+    def process_literal_param(  # type: ignore[override]
+        self, value: str | None, dialect: sa.Dialect
+    ) -> str | None:
         return self.process_bind_param(value, dialect)  # also when rendered inline
 
 

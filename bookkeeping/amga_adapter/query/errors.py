@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bookkeeping.errors import BookkeepingError
+from bookkeeping.errors import BookkeepingError, Kind
 
 # How much of a long query is quoted around the error position.
 _EXCERPT_WIDTH = 70
@@ -12,6 +12,8 @@ class QueryError(BookkeepingError):
     """A query that cannot be run; ``position`` is the 0-based offset of the culprit."""
 
     code = 50
+    kind = Kind.SYNTAX
+    sqlstate = "42601"
 
     def __init__(self, problem: str, text: str, position: int) -> None:
         position = max(0, min(position, len(text)))
@@ -41,6 +43,7 @@ class QueryTypeError(QueryError):
     number compared with a numeric attribute, an unknown function, ..."""
 
     code = 52
+    sqlstate = "42804"
 
 
 def excerpt(text: str, position: int) -> str:

@@ -125,6 +125,7 @@ class Evaluator:
         anchor = next((n for n in (node.operand, *node.items) if not _is_literal(n)), None)
         anchor_kind = None if anchor is None else self.kind(anchor)
         operand = self._meeting(node.operand, anchor_kind, env)
+        operand_kind: str | None
         if _is_literal(node.operand):
             operand_kind = anchor_kind or ("string" if isinstance(operand, str) else "number")
         else:
@@ -140,7 +141,7 @@ class Evaluator:
     def value(self, node: ast.Node, env: Env) -> Value:
         if isinstance(node, ast.AttributeRef):
             row = env[self.path(node)]
-            return row[ast.FILE_ATTRIBUTE if node.is_file else node.name]  # type: ignore[no-any-return]
+            return row[ast.FILE_ATTRIBUTE if node.is_file else node.name]
         if isinstance(node, ast.Literal):
             return node.value
         if isinstance(node, ast.Negate):
@@ -153,7 +154,7 @@ class Evaluator:
             left, right = _number(left), _number(right)
             if node.operator == "/":
                 return None if right == 0 else float(left) / float(right)
-            return _ARITHMETIC[node.operator](left, right)  # type: ignore[no-any-return]
+            return _ARITHMETIC[node.operator](left, right)
         if isinstance(node, ast.FunctionCall) and node.name in {"lower", "upper"}:
             argument = self.value(node.arguments[0], env)
             if argument is None:
@@ -167,7 +168,14 @@ class Evaluator:
         if isinstance(left, ast.Literal) and isinstance(right, ast.Literal):
             if isinstance(left.value, str) != isinstance(right.value, str):
                 left_kind = right_kind = "number"
-        return self._meeting(left, right_kind, env), self._meeting(right, left_kind, env)
+        kinds = {left_kind, right_kind}
+        if "time" in kinds and kinds & {"date", "timestamp"}:
+            raise TypeError("a time of day is compared with no date or timestamp")
+        left_value = self._meeting(left, right_kind, env)
+        right_value = self._meeting(right, left_kind, env)
+        if kinds == {"date", "timestamp"}:  # the date is that day at midnight (SQL's rule)
+            left_value, right_value = _midnight(left_value), _midnight(right_value)
+        return left_value, right_value
 
     def _meeting(self, node: ast.Node, target: str | None, env: Env) -> Value:
         if not isinstance(node, ast.Literal):
@@ -193,9 +201,9 @@ class Evaluator:
             if not present:
                 return None
             if node.name == "min":
-                return min(present)  # type: ignore[type-var]
+                return min(present)
             if node.name == "max":
-                return max(present)  # type: ignore[type-var]
+                return max(present)
             numbers = [_number(value) for value in present]
             if node.name == "avg":
                 return math.fsum(numbers) / len(numbers)
@@ -346,13 +354,21 @@ class _Ordered:
         return isinstance(other, _Ordered) and self.value == other.value
 
 
-def _number(value: int | float | str) -> int | float:
-    if not isinstance(value, str):
+def _number(value: Value) -> int | float:
+    if isinstance(value, int | float):
         return value
+    if not isinstance(value, str):  # the compiler refuses arithmetic on other kinds
+        raise TypeError(f"not a number: {value!r}")
     try:
         return int(value.strip())
     except ValueError:
         return float(Decimal(value.strip()))
+
+
+def _midnight(value: Value) -> Value:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())
+    return value
 
 
 def _compare(operator: str, left: Any, right: Any) -> bool:

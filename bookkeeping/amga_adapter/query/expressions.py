@@ -19,9 +19,13 @@ import sqlalchemy as sa
 
 from . import ast
 from .constructs import (
+    CheckedInteger,
     binary_match,
     binary_order,
     case_sensitive_like,
+    checked_integer,
+    checked_sum,
+    date_as_timestamp,
     double_parameter,
     to_double,
 )
@@ -149,6 +153,29 @@ def kind_of(type_: sa.types.TypeEngine[Any]) -> str:
     return "other"
 
 
+def _temporal_name(type_: sa.types.TypeEngine[Any]) -> str:
+    if isinstance(type_, sa.DateTime):
+        return "timestamp"
+    return "date" if isinstance(type_, sa.Date) else "time"
+
+
+def _same_temporal(
+    value: sa.ColumnElement[Any], other: sa.ColumnElement[Any]
+) -> sa.ColumnElement[Any]:
+    """A date compared with a timestamp is that day at midnight (on every back-end)."""
+    if (
+        isinstance(value.type, sa.Date)
+        and not isinstance(value.type, sa.DateTime)
+        and isinstance(other.type, sa.DateTime)
+    ):
+        return date_as_timestamp(value)
+    return value
+
+
+def _unchecked(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    return value.element if isinstance(value, CheckedInteger) else value
+
+
 def _is_integer(type_: sa.types.TypeEngine[Any]) -> bool:
     if isinstance(type_, sa.types.TypeDecorator):
         type_ = type_.impl_instance
@@ -176,7 +203,7 @@ class ExpressionCompiler:
             left, right = self.pair(node.left, node.right, node)
             collate = binary_order if node.operator in _ORDERING else binary_match
             left, right = collate(left), collate(right)
-            return _COMPARE[node.operator](left, right)  # type: ignore[no-any-return]
+            return _COMPARE[node.operator](left, right)
         if isinstance(node, ast.InList):
             return self._in_list(node)
         if isinstance(node, ast.Like):
@@ -233,11 +260,16 @@ class ExpressionCompiler:
         if node.operator == "/":
             # Always real division, and NULL (not an error) when dividing by zero.
             divisor = sa.func.nullif(to_double(right), 0.0, type_=sa.Double)
-            return to_double(left).op(  # type: ignore[no-any-return]
-                "/", precedence=_DIVISION_PRECEDENCE, return_type=sa.Double
-            )(divisor)
+            return to_double(left).op("/", precedence=_DIVISION_PRECEDENCE, return_type=sa.Double)(
+                divisor
+            )
         operation = {"+": operator.add, "-": operator.sub, "*": operator.mul}[node.operator]
-        return operation(left, right)  # type: ignore[no-any-return]
+        if _is_integer(left.type) and _is_integer(right.type):
+            # Checked once, outermost: an inner overflow on SQLite is a REAL that stays one
+            # (and checking every level would render the inner levels exponentially often).
+            left, right = _unchecked(left), _unchecked(right)
+            return checked_integer(operation(left, right))  # an overflow fails everywhere
+        return operation(left, right)
 
     def _function(self, node: ast.FunctionCall) -> sa.ColumnElement[Any]:
         (argument_node,) = node.arguments
@@ -246,17 +278,17 @@ class ExpressionCompiler:
         if node.name in {"lower", "upper"}:
             if kind not in {"string", "other"}:
                 raise self.fail(f"{node.name}() needs a string, not a {kind}", argument_node)
-            return getattr(sa.func, node.name)(argument, type_=argument.type)  # type: ignore[no-any-return]
+            return getattr(sa.func, node.name)(argument, type_=argument.type)
         if node.name == "count":
             return sa.func.count(argument, type_=sa.BigInteger)
         if node.name in {"min", "max"}:
-            return getattr(sa.func, node.name)(binary_order(argument), type_=argument.type)  # type: ignore[no-any-return]
+            return getattr(sa.func, node.name)(binary_order(argument), type_=argument.type)
         if kind not in {"number", "other"}:
             raise self.fail(f"{node.name}() needs numbers, not a {kind}", argument_node)
         if node.name == "avg":
             return sa.func.avg(to_double(argument), type_=sa.Double)
         if _is_integer(argument.type):  # sum: whole numbers stay whole on every back-end
-            return sa.cast(sa.func.sum(argument), sa.BigInteger)
+            return checked_sum(argument)  # or an overflow error, on every back-end
         return sa.func.sum(argument, type_=argument.type)
 
     # -- literals meeting other operands ---------------------------------------------------
@@ -276,7 +308,7 @@ class ExpressionCompiler:
         if right_value is None:
             right_value = self._typed_literal(right, left_value)
         self._check_comparable(left_value, right_value, context)
-        return left_value, right_value
+        return _same_temporal(left_value, right_value), _same_temporal(right_value, left_value)
 
     def assigned(self, node: ast.Node, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         """The value of an assignment to ``column``: a literal takes its type; an integer
@@ -315,6 +347,12 @@ class ExpressionCompiler:
         if len(kinds) > 1:
             first, second = sorted(kinds)
             raise self.fail(f"cannot compare a {first} with a {second}", context)
+        if kinds == {"temporal"}:
+            temporal = {_temporal_name(left.type), _temporal_name(right.type)}
+            if "time" in temporal and len(temporal) > 1:
+                # PostgreSQL has no such comparison; none is defined on any back-end.
+                other = (temporal - {"time"}).pop()
+                raise self.fail(f"cannot compare a time of day with a {other}", context)
 
     def _literal(
         self,
@@ -341,15 +379,21 @@ class ExpressionCompiler:
             return value
         text = value.strip()
         try:
-            return int(text)
+            whole = int(text)
         except ValueError:
             pass
+        else:
+            # As a number literal: a string beyond 64 bits reached SQLite's driver as an
+            # OverflowError (an internal error) and PostgreSQL's as a different one.
+            if not -(2**63) <= whole <= 2**63 - 1:
+                raise self.fail(f"{_short(value)!r}: integer out of range (at most 2**63-1)", node)
+            return whole
         try:
             number = float(Decimal(text))
         except ArithmeticError:
-            raise self.fail(f"{value!r} is not a number", node) from None
+            raise self.fail(f"{_short(value)!r} is not a number", node) from None
         if number != number or number in {float("inf"), float("-inf")}:
-            raise self.fail(f"{value!r} is not a finite number", node)
+            raise self.fail(f"{_short(value)!r} is not a finite number", node)
         return number
 
     def _as_temporal(
@@ -370,3 +414,8 @@ class ExpressionCompiler:
             return parse(value.strip())
         except ValueError:
             raise self.fail(f"{value!r} is not a {what} (ISO 8601 expected)", node) from None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A value quoted in a message, cut short (a literal may be thousands of digits)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."

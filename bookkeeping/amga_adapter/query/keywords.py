@@ -94,7 +94,7 @@ def _classify(
 ) -> str:
     after_operand = previous in _OPERAND_END
     next_kind = following.type if following is not None else None
-    next_word = following.value.lower() if next_kind == "WORD" else None
+    next_word = following.value.lower() if following is not None and next_kind == "WORD" else None
     modifier_may_start = previous is None or after_operand or previous in _MODIFIER_END
     if word in {"and", "or"}:
         return word.upper() if after_operand else "WORD"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from importlib import resources
+from typing import cast
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -21,6 +22,8 @@ from .keywords import MAX_NESTING, KeywordPostLexer, NestingTooDeep
 
 MAX_QUERY_LENGTH = 1_000_000  # characters; a condition with a long in (...) list fits easily
 MAX_DEPTH = MAX_NESTING + 10  # levels of the expression tree
+MAX_TESTS = 500  # comparisons in one condition (see _parse_uncached)
+_TESTS = (ast.Comparison, ast.Like, ast.InList, ast.IsNull)
 _CACHED_LENGTH = 2048  # longer texts are parsed every time (the cache must stay small)
 
 # Terminals as the user knows them, in the order they are listed in "expected ...".
@@ -139,7 +142,8 @@ def _parse_uncached(text: str, start: str) -> ast.Node:
     if start == "start_condition" and not text.strip():
         return ast.Condition(position=0)
     try:
-        node: ast.Node = _parser().parse(text, start=start)
+        # The parser's transformer builds the AST: what parse returns is an ast.Node.
+        node = cast(ast.Node, _parser().parse(text, start=start))
     except NestingTooDeep as error:
         raise QuerySyntaxError(
             f"parentheses nested too deeply (at most {MAX_NESTING} levels)", text, error.position
@@ -152,12 +156,22 @@ def _parse_uncached(text: str, start: str) -> ast.Node:
         raise QuerySyntaxError(
             f"expression nested too deeply (at most {MAX_DEPTH} levels)", text, node.position
         )
+    tests = [n for n in ast.walk(node) if isinstance(n, _TESTS)]
+    if len(tests) > MAX_TESTS:
+        # SQLite parses "a OR b OR ..." as a tree as deep as the chain and refuses one
+        # over 1000 deep; one bound, well below it, for every back-end.
+        raise QuerySyntaxError(
+            f"too many comparisons ({len(tests)}; at most {MAX_TESTS}): use in (...) for "
+            "a list of values",
+            text,
+            tests[MAX_TESTS].position,
+        )
     return node
 
 
 def _syntax_error(error: UnexpectedInput, text: str) -> QueryError:
     if isinstance(error, UnexpectedCharacters):
-        position = error.pos_in_stream
+        position = error.pos_in_stream or 0  # always set for UnexpectedCharacters
         character = text[position]
         if character in "\"'":
             return QuerySyntaxError("unterminated string literal", text, position)

@@ -12,7 +12,10 @@ import sqlalchemy as sa
 
 
 class ResolvedDirectory(Protocol):
-    path: str  # absolute, normalised: two spellings of one directory share it
+    @property
+    def path(self) -> str:
+        """Absolute, normalised: two spellings of one directory share it."""
+        ...
 
     def new_alias(self) -> sa.FromClause:
         """A fresh alias of the directory's table (an ``Alias`` of a ``Table``:

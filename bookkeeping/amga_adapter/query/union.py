@@ -23,6 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bookkeeping.chunking import chunked
+
 from . import ast
 from .compiler import _check_order, _grouping, _has_aggregate, _where
 from .constructs import binary_order, nulls_low
@@ -184,8 +186,8 @@ def _nested(branches: list[sa.Select[Any]], *, distinct: bool) -> sa.CompoundSel
         return combine(branches[0])
     while len(branches) > UNION_FAN_OUT:
         grouped = []
-        for start in range(0, len(branches), UNION_FAN_OUT):
-            part = combine(*branches[start : start + UNION_FAN_OUT]).subquery()
+        for chunk in chunked(branches, UNION_FAN_OUT):
+            part = combine(*chunk).subquery()
             grouped.append(sa.select(*part.c))
         branches = grouped
     return combine(*branches)

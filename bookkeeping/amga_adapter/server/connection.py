@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import sqlalchemy as sa
+
+from bookkeeping import db_errors
 from bookkeeping.amga_adapter.protocol import (
     NO_REPLY_COMMANDS,
     CommandAborted,
@@ -31,13 +34,13 @@ from bookkeeping.amga_adapter.server.dispatch import Group, dispatch
 from bookkeeping.amga_adapter.server.lines import LineReader, TooLong
 from bookkeeping.amga_adapter.server.logs import log_command, logger
 from bookkeeping.amga_adapter.server.upload import Uploads
-from bookkeeping.errors import BookkeepingError
+from bookkeeping.errors import BookkeepingError, InternalFailure
 
 if TYPE_CHECKING:
     from bookkeeping.amga_adapter.server.app import AmgaServer
 
 T = TypeVar("T")
-_INTERNAL_ERROR = 1
+_INTERNAL_ERROR = InternalFailure.code
 _PROLOGUE_LINE = 4096
 
 
@@ -107,6 +110,7 @@ class Connection:
             self.writer.write(b"OK\n")
             await self.writer.drain()
         if options.ssl:
+            assert self.server.tls is not None  # refused above without a TLS context
             await self.writer.start_tls(self.server.tls)
             self.ssl = True
         self.lines.start()
@@ -150,11 +154,20 @@ class Connection:
                 user = await self.server.run(catalogue.user_for_dn, dn)
             else:
                 user = await self.server.run(catalogue.authenticate, context.login, None)
-            self.session = await self.server.run(catalogue.session, user)
+            # A catalogue with mounts (bookkeeping.replication.mounts) passes the caller's
+            # password on to the servers it mounts.
+            login_session = getattr(catalogue, "login_session", None)
+            if login_session is not None:
+                self.session = await self.server.run(login_session, user, context.password)
+            else:
+                self.session = await self.server.run(catalogue.session, user)
             self.user = user
         except BookkeepingError as exc:
             self.user = context.login
             self.login_error = exc
+        except sa.exc.DBAPIError as exc:  # the database is down: the login error says so
+            self.user = context.login
+            self.login_error = db_errors.translate(exc, "the login")
 
     def _resume(self, options: Options) -> None:
         assert options.resume is not None
@@ -233,6 +246,10 @@ class Connection:
         except _StreamBroken:
             code = _INTERNAL_ERROR
             raise
+        except sa.exc.DBAPIError as exc:  # one the engine let through: by its database code
+            error = db_errors.translate(exc, command or "the command")
+            code = error.code
+            self.writer.write(responses.error(code, error.message))
         except Exception as exc:  # a bug or an untranslated driver error: report, keep serving
             logger.exception("internal error on %r", command)
             code = _INTERNAL_ERROR
@@ -319,8 +336,11 @@ def _close(groups: Iterator[Group]) -> None:
 
 
 def _format_batch(groups: Iterator[Group], size: int) -> tuple[bytes, int]:
-    batch = list(islice(groups, size))
-    return responses.rows(value for group in batch for value in group), len(batch)
+    """The next ``size`` groups as response bytes: fetched by the batch from a stream that
+    can (``take``), formatted column by column (``responses.table``)."""
+    take = getattr(groups, "take", None)
+    batch = take(size) if take is not None else list(islice(groups, size))
+    return responses.table(batch), len(batch)
 
 
 _DN_NAMES = {

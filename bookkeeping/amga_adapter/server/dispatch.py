@@ -11,6 +11,7 @@ import inspect
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from bookkeeping.amga_adapter.protocol import requests as rq
@@ -32,6 +33,36 @@ def dispatch(session: Any, request: rq.Request) -> Outcome:
     return Outcome(iter(result)) if result is not None else Outcome()
 
 
+class _Batched(Iterator[Group]):
+    """A result stream's items as protocol groups, reshaped a batch at a time when the
+    stream offers ``take`` (``engine.streams.ResultStream``), one by one otherwise."""
+
+    def __init__(self, items: Iterable[Any], reshape: Callable[[list[Any]], list[Group]]):
+        self._items = iter(items)
+        self._reshape = reshape
+
+    def __next__(self) -> Group:
+        return self._reshape([next(self._items)])[0]
+
+    def take(self, size: int) -> list[Group]:
+        take = getattr(self._items, "take", None)
+        batch = take(size) if take is not None else list(islice(self._items, size))
+        return self._reshape(batch)
+
+    def close(self) -> None:
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
+
+
+def _entries(batch: list[tuple[str, Sequence[object]]]) -> list[Group]:
+    return [(name, *values) for name, values in batch]
+
+
+def _single_values(batch: list[object]) -> list[Group]:
+    return [(value,) for value in batch]
+
+
 def _discard(_count: object) -> None:
     """Commands such as setattr return a count the AMGA wire does not carry."""
 
@@ -41,7 +72,7 @@ def _one(value: object) -> Iterable[Group]:
 
 
 def _singles(values: Iterable[object]) -> Iterator[Group]:
-    return ((value,) for value in values)
+    return _Batched(values, _single_values)
 
 
 def _addentries(session: Any, request: rq.AddEntries) -> None:
@@ -87,14 +118,14 @@ _HANDLERS: dict[type, _Handler] = {
     rq.ListEntries: lambda s, r: s.dir(r.pattern),
     rq.ListAttributes: lambda s, r: s.listattr(r.path),
     rq.AddAttribute: lambda s, r: s.addattr(r.directory, r.name, r.type),
-    rq.RemoveAttribute: lambda s, r: s.removeattr(r.directory, r.name),
+    # AMGA's removeattr drops the column even while entries hold values; "only when no
+    # entry uses it" is the bookkeeping writer's rule (seed 001), not the protocol's.
+    rq.RemoveAttribute: lambda s, r: s.removeattr(r.directory, r.name, force=True),
     rq.ClearAttribute: lambda s, r: s.clearattr(r.directory, r.name),
     rq.AddEntry: lambda s, r: s.addentry(r.path, dict(r.values)),
     rq.AddEntries: _addentries,
     rq.SetAttributes: lambda s, r: _discard(s.setattr(r.pattern, dict(r.values))),
-    rq.GetAttributes: lambda s, r: (
-        (name, *values) for name, values in s.getattr(r.pattern, list(r.attributes))
-    ),
+    rq.GetAttributes: lambda s, r: _Batched(s.getattr(r.pattern, list(r.attributes)), _entries),
     rq.Remove: lambda s, r: _discard(s.rm(r.pattern)),
     rq.Find: lambda s, r: _singles(s.find(r.pattern, r.condition)),
     rq.SelectAttributes: lambda s, r: s.selectattr(list(r.items), r.condition),

@@ -18,7 +18,9 @@ class ServerSettings:
     max_line: int = 1 << 20  # bytes in one request line
     release_sessions: bool = False  # hand out session<ID> after each command and hang up
     session_ttl: float = 600.0  # how long a parked session can be resumed
-    stream_batch: int = 256  # result rows fetched per worker-thread hop
+    # Result rows fetched per worker-thread hop: as many as the engine fetches per round trip
+    # of a server-side cursor (engine.streams.STREAM_BATCH), so each hop is one fetch.
+    stream_batch: int = 1000
     upload_batch: int = 1000  # put rows written per engine call
     shutdown_grace: float = 30.0  # seconds in-flight commands get on SIGTERM
     workers: int | None = None  # DB worker threads; default: the engine's pool size

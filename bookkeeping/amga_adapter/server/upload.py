@@ -28,10 +28,10 @@ from bookkeeping.amga_adapter.protocol import (
 from bookkeeping.amga_adapter.protocol import requests as rq
 from bookkeeping.amga_adapter.server.lines import TooLong
 from bookkeeping.amga_adapter.server.logs import logger
-from bookkeeping.errors import BookkeepingError
+from bookkeeping.errors import BookkeepingError, InternalFailure
 
 Run = Callable[..., Awaitable[Any]]
-_INTERNAL_ERROR = 1
+_INTERNAL_ERROR = InternalFailure.code
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ class Uploads:
                 f"{len(upload.attributes)} uploaded attributes",
             )
             return
-        values = dict(zip(upload.attributes, request.values, strict=True))
+        values: dict[str, object] = dict(zip(upload.attributes, request.values, strict=True))
         upload.rows.append((request.name, values))
         if len(upload.rows) >= self._batch:
             await self._flush(session, upload)
