@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from bookkeeping import db_errors
 from bookkeeping.amga_adapter.engine import paths
 from bookkeeping.amga_adapter.engine import system_tables as st
 from bookkeeping.amga_adapter.engine.constraints import Constraints
@@ -34,6 +35,11 @@ from bookkeeping.amga_adapter.engine.indexes import Indexes
 from bookkeeping.amga_adapter.engine.session_core import SessionCore
 from bookkeeping.amga_adapter.engine.types import AttributeType, parse_type
 from bookkeeping.amga_adapter.engine.update_log import UpdateLog
+from bookkeeping.retry import retrying
+
+# Attempts at adding attributes when the database breaks a lock cycle between writers
+# adding overlapping sets (InnoDB's unique-index locks make this a normal event there).
+ENSURE_ATTEMPTS = 4
 
 
 class Attributes:
@@ -85,8 +91,23 @@ class Attributes:
         info = self.core.run(lambda c: self.core.directory(c, target), write=False)
         if all(name in info.attributes for name in wanted):
             return []  # the common case: no round trip beyond the cached lookup
-        info = self._writable_directory(target, "add attributes")
-        return self._add_attributes(info, wanted, exclusive=False)
+        added: list[str] = []
+
+        def attempt() -> None:
+            info = self._writable_directory(target, "add attributes")
+            self._add_attributes(info, wanted, exclusive=False, added=added)
+
+        if self.core.in_transaction:
+            attempt()  # a broken lock cycle aborted the caller's transaction: no retry
+        else:
+            # Every step is idempotent and ``added`` keeps what earlier attempts claimed.
+            retrying(
+                attempt,
+                retry_on=_lock_conflict,
+                attempts=ENSURE_ATTEMPTS,
+                before_retry=lambda: self.core.catalogue.cache.invalidate(target),
+            )
+        return added
 
     def removeattr(self, directory: str, name: str, *, force: bool = False) -> None:
         target = self.core.absolute(directory)
@@ -147,19 +168,27 @@ class Attributes:
         return self.core.run(load, write=False)
 
     def _add_attributes(
-        self, info: DirectoryInfo, wanted: Mapping[str, AttributeType], *, exclusive: bool
+        self,
+        info: DirectoryInfo,
+        wanted: Mapping[str, AttributeType],
+        *,
+        exclusive: bool,
+        added: list[str] | None = None,
     ) -> list[str]:
-        """Steps 1-3 of the module docstring for every attribute ``info`` lacks."""
+        """Steps 1-3 of the module docstring for every attribute ``info`` lacks. The names
+        this call claims are appended to ``added`` as their claims commit (so a caller that
+        tries again after a failure still knows them) and returned."""
+        if added is None:
+            added = []
         missing = {name: type_ for name, type_ in wanted.items() if name not in info.attributes}
         if len(missing) > 1 and not exclusive:
             try:
-                together = self._add_attributes_together(info, missing)
+                self._add_attributes_together(info, missing, added)
             except sa.exc.IntegrityError:
                 pass  # a concurrent writer claimed one of them first: one at a time below
             else:
                 self.core.schema_changed(info.path)
-                return together
-        added: list[str] = []
+                return added
         for name, type_ in wanted.items():
             if name in info.attributes:
                 continue
@@ -182,6 +211,7 @@ class Attributes:
             except sa.exc.DBAPIError:
                 if created:
                     self._unclaim(attribute_id)
+                    added.remove(name)
                 raise
             with self.core.schema_connection(info.path) as connection:
                 connection.execute(
@@ -196,12 +226,12 @@ class Attributes:
         return added
 
     def _add_attributes_together(
-        self, info: DirectoryInfo, missing: Mapping[str, AttributeType]
-    ) -> list[str]:
+        self, info: DirectoryInfo, missing: Mapping[str, AttributeType], added: list[str]
+    ) -> None:
         """Steps 1-3 for several attributes, each step once for all of them (a new
-        directory of many attributes costs three transactions, not three per attribute).
-        Raises IntegrityError, having changed nothing, if another connection claimed one of
-        them meanwhile."""
+        directory of many attributes costs three transactions, not three per attribute);
+        the names it claims go to ``added``. Raises IntegrityError, having changed nothing,
+        if another connection claimed one of them meanwhile."""
         rows = st.attributes.c
         existing = sa.select(rows.id, rows.name, rows.type, rows.ready).where(
             rows.directory_id == info.id, rows.name.in_(list(missing))
@@ -223,6 +253,7 @@ class Attributes:
                     ],
                 )
                 found = {row.name: row for row in connection.execute(existing)}
+        added.extend(created)
         # The stored type decides: another process may have created the attribute first.
         pending = [
             Attribute(int(row.id), row.name, parse_type(row.type))
@@ -236,6 +267,7 @@ class Attributes:
             except sa.exc.DBAPIError:
                 for name in created:
                     self._unclaim(int(found[name].id))
+                    added.remove(name)
                 raise
             with self.core.schema_connection(info.path) as connection:
                 connection.execute(
@@ -243,7 +275,6 @@ class Attributes:
                     .where(rows.id.in_([attribute.id for attribute in pending]))
                     .values(ready=True)
                 )
-        return created
 
     def _claim(
         self, connection: sa.Connection, directory_id: int, name: str, type_: AttributeType
@@ -272,3 +303,11 @@ class Attributes:
             return  # the transaction's rollback takes the row back
         with self.core.connection(write=True) as connection:
             connection.execute(st.attributes.delete().where(st.attributes.c.id == attribute_id))
+
+
+def _lock_conflict(exc: BaseException) -> bool:
+    """A deadlock or lock timeout the database broke by failing this writer's statement."""
+    return (
+        isinstance(exc, sa.exc.DBAPIError)
+        and db_errors.classify(exc) is db_errors.Failure.CONTENTION
+    )
