@@ -107,3 +107,15 @@ def connect_jdbc(catalogue: Any) -> Iterator[Callable[[str], Any]]:
 @pytest.fixture(scope="session")
 def dump_jdbc(connect_jdbc: Callable[[str], Any]) -> Any:
     return connect_jdbc(DUMP_DIRECTORY)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The dump slopes and their ratios to the driver's, when dumps were measured."""
+    from benchmarks.suite.test_table_dump import DUMP_MEDIANS
+    from bookkeeping.bench.dump import slope_lines
+
+    lines = slope_lines(DUMP_MEDIANS)
+    if lines:
+        terminalreporter.write_sep("-", "table dump slopes (least squares on the medians)")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -26,6 +26,8 @@ from bookkeeping.bench.dump import (
 from bookkeeping.bench.settings import BenchSettings, from_environment
 
 SETTINGS = from_environment()
+# path -> rows -> median seconds of this run's dumps (conftest prints the slopes at the end)
+DUMP_MEDIANS: dict[str, dict[int, float]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -83,4 +85,5 @@ def test_table_dump(
     )
     assert read == rows
     budget.record(path.name, rows, benchmark.stats.stats.mean)
+    DUMP_MEDIANS.setdefault(path.name, {})[rows] = benchmark.stats.stats.median
     benchmark.extra_info.update(kind="dump", path=path.name, label=path.label, rows=rows)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from bookkeeping.bench.data import DUMP_COLUMNS, DUMP_DIRECTORY, dump_directory, dump_table
 from bookkeeping.bench.results import LIMITED
+from bookkeeping.bench.stats import fit_line
 
 FETCH = 1000
 
@@ -147,3 +148,21 @@ class DumpBudget:
             f"warm-up included), over the {self.seconds:,.0f} s budget (BK_BENCH_DUMP_BUDGET)"
         )
         return self.limited[path]
+
+
+def slope_lines(medians: dict[str, dict[int, float]]) -> list[str]:
+    """Each path's slope in µs/row, fitted on its median seconds per size, and its ratio to
+    the driver cursor's: what a hand run of the dump benchmark prints at the end, so that
+    the ratio the issue targets comes out of one command (the report fits the means)."""
+    slopes = {
+        path: fit_line(sorted(by_rows), [by_rows[n] for n in sorted(by_rows)]).slope
+        for path, by_rows in medians.items()
+        if len(by_rows) >= 2
+    }
+    base = slopes.get("driver")
+    lines = []
+    for path, slope in slopes.items():
+        sizes = ", ".join(f"{n:,}" for n in sorted(medians[path]))
+        ratio = f", {slope / base:.2f}× the driver's" if base else ""
+        lines.append(f"{path}: {slope * 1e6:.2f} µs/row (medians at {sizes} rows){ratio}")
+    return lines

@@ -3,7 +3,7 @@ with a reason the report shows in the dump section."""
 
 from __future__ import annotations
 
-from bookkeeping.bench.dump import DumpBudget
+from bookkeeping.bench.dump import DumpBudget, slope_lines
 from bookkeeping.bench.results import LIMITED
 
 
@@ -25,3 +25,18 @@ def test_size_within_the_budget_is_measured() -> None:
     budget = DumpBudget(600.0)
     budget.record("protocol", 100_000, 2.0)
     assert budget.refusal("protocol", 1_000_000) is None
+
+
+def test_slope_lines_give_each_path_its_slope_and_ratio_to_the_driver() -> None:
+    medians = {
+        "driver": {1_000: 0.002, 10_000: 0.011},  # 1 µs per row
+        "protocol": {1_000: 0.004, 10_000: 0.031},  # 3 µs per row
+        "core": {1_000: 0.003},  # one size: no slope
+    }
+    assert slope_lines(medians) == [
+        "driver: 1.00 µs/row (medians at 1,000, 10,000 rows), 1.00× the driver's",
+        "protocol: 3.00 µs/row (medians at 1,000, 10,000 rows), 3.00× the driver's",
+    ]
+    assert slope_lines({"protocol": medians["protocol"]}) == [
+        "protocol: 3.00 µs/row (medians at 1,000, 10,000 rows)"
+    ]
