@@ -262,12 +262,13 @@ def _statements(reader: CatalogueBookkeeping, call, *, cold: bool = False) -> in
     return len(seen)
 
 
-# The schema version's read (once per call), the roottree read and its delta fold (2),
-# then one union over the shards for a page of files; level values need no more (the
-# session's user and groups are cached). With the directory cache emptied, each of
+# One statement reads the roottree entries with their delta rows summed beside and the
+# schema version along (views/entries.py), then one union over the shards for a page of
+# files; level values need no more (the session's user and groups are cached): the
+# warehouse's 3 and 1 statements, or fewer. With the directory cache emptied, each of
 # /roottree, /roottreeDeltas and the shards (together) costs four statements more.
-FILES_STATEMENTS = 4
-LEVEL_STATEMENTS = 3
+FILES_STATEMENTS = 2
+LEVEL_STATEMENTS = 1
 COLD_FILES_STATEMENTS = FILES_STATEMENTS + 3 * 4
 
 

@@ -1,17 +1,18 @@
 """The view builder: a dataset selection answered from the roottree and its shards.
 
-1. One query reads the roottree entries matching the selected attributes, one more the
-   writers' delta rows for them (folded into each entry's summary); entries without files
-   and entries whose production range misses the selection are dropped.
+1. One query reads the roottree entries matching the selected attributes with the
+   writers' delta rows for them summed beside (``entries``; over the query language, two
+   queries), folded into each entry's summary; entries without files and entries whose
+   production range misses the selection are dropped.
 2. One ``selectattr_union`` reads the files of every remaining shard: the production filter
    pushed into each shard's branch, ordered and paged by the database (each branch cut to
    ``offset + limit`` rows first).
 3. Totals come from the folded summaries. Only entries whose production range straddles a
    production filter are counted in their shards, all of them with one more union.
 
-So a selection is two, three or four statements whatever the number of files or matching
-combinations: the seed's "the average number of access stays the same whatever is the
-dimension of DB", without its "many access" weakness.
+So a selection is one, two or three statements (two to four over the protocol) whatever
+the number of files or matching combinations: the seed's "the average number of access
+stays the same whatever is the dimension of DB", without its "many access" weakness.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bookkeeping.amga_adapter.bookkeeping import layout as BL
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import rows
 from bookkeeping.amga_adapter.bookkeeping.sessions import ReadSession
 from bookkeeping.amga_adapter.bookkeeping.views import layout as V
+from bookkeeping.amga_adapter.bookkeeping.views.entries import entry_rows
 from bookkeeping.interface import DatasetPath, FileOrder, FileRecord
 
 
@@ -98,7 +100,7 @@ def shared_entries() -> Iterator[None]:
     """``Bookkeeping.shared_reads`` on the catalogue: within the block, this thread's (this
     context's) ``matching_entries`` calls for one selection read the roottree once. A
     dataset page makes four calls over the same entries (files, productions, DQ counts,
-    storage share), each two statements; a writer's delta landing between them was already
+    storage share), each one or two statements; a writer's delta landing between them was already
     seen by some calls and not others, so one reading is no less consistent."""
     token = _SHARED.set({})
     try:
@@ -109,7 +111,8 @@ def shared_entries() -> Iterator[None]:
 
 def matching_entries(session: ReadSession, path: DatasetPath) -> list[Entry]:
     """The roottree entries holding files of ``path`` (a ``DatasetPath`` or a
-    ``ViewSelection``): two queries (none when ``shared_entries`` holds them)."""
+    ``ViewSelection``): one query in this process, two over the protocol (none when
+    ``shared_entries`` holds them)."""
     parts = [
         f"{V.ROOTTREE}:{attribute} = {BL.literal(getattr(path, field))}"
         for field, attribute in _SELECTION.items()
@@ -126,6 +129,31 @@ def matching_entries(session: ReadSession, path: DatasetPath) -> list[Entry]:
 
 
 def _read_entries(session: ReadSession, path: DatasetPath, parts: list[str]) -> list[Entry]:
+    prepared = getattr(session, "prepared", None)
+    if prepared is not None:  # in this process: one statement, the deltas summed beside
+        selection = {
+            attribute: getattr(path, field)
+            for field, attribute in _SELECTION.items()
+            if getattr(path, field, None) is not None
+        }
+        found = entry_rows(prepared, selection)
+    else:
+        found = _entry_rows_by_text(session, parts)
+    entries = []
+    width = len(V.KEY_ATTRIBUTES)
+    for values in found:
+        key = values[0]
+        combo = V.Combination.from_values(tuple(values[1 : 1 + width]))
+        description, shard = values[1 + width], values[2 + width]
+        summary = _summary(values[3 + width : 8 + width]).plus(_summary(values[8 + width :]))
+        if summary.files and _overlaps(summary, path):
+            entries.append(Entry(key, combo, description or "", shard, summary))
+    return sorted(entries, key=lambda entry: entry.shard)
+
+
+def _entry_rows_by_text(session: ReadSession, parts: list[str]) -> list[tuple[Any, ...]]:
+    """``entries.entry_rows`` in the query language (over the protocol): the entries,
+    then their deltas summed by combination (two statements)."""
     items = [
         f"{V.ROOTTREE}:FILE",
         *(f"{V.ROOTTREE}:{a}" for a in V.KEY_ATTRIBUTES),
@@ -137,19 +165,11 @@ def _read_entries(session: ReadSession, path: DatasetPath, parts: list[str]) -> 
     if not found:
         return []
     deltas = _deltas(session, " and ".join(parts))
-    entries = []
-    width = len(V.KEY_ATTRIBUTES)
-    for values in found:
-        key = values[0]
-        combo = V.Combination.from_values(tuple(values[1 : 1 + width]))
-        description, shard = values[1 + width], values[2 + width]
-        summary = _summary(values[3 + width :]).plus(deltas.get(key, V.Summary()))
-        if summary.files and _overlaps(summary, path):
-            entries.append(Entry(key, combo, description or "", shard, summary))
-    return sorted(entries, key=lambda entry: entry.shard)
+    none = (None,) * 5
+    return [(*values, *deltas.get(values[0], none)) for values in found]
 
 
-def _deltas(session: ReadSession, selection: str) -> dict[str, V.Summary]:
+def _deltas(session: ReadSession, selection: str) -> dict[str, tuple[Any, ...]]:
     """The writers' delta rows of the selected entries, summed by combination."""
     d = V.DELTAS
     items = [
@@ -163,7 +183,7 @@ def _deltas(session: ReadSession, selection: str) -> dict[str, V.Summary]:
     condition = f"{d}:COMBINATION = {V.ROOTTREE}:FILE"
     if selection:
         condition += f" and {selection}"
-    return {values[0]: _summary(values[1:]) for values in rows(session, items, condition)}
+    return {values[0]: tuple(values[1:]) for values in rows(session, items, condition)}
 
 
 def _summary(values: Sequence[Any]) -> V.Summary:

@@ -1,8 +1,9 @@
 """The bookkeeping interface's dataset calls (``files``, ``iter_files``,
 ``level_values``) answered by the view builder.
 
-Statements per call (the catalogue session's own login lookup aside): the roottree read
-and its delta fold (two), then for ``files`` the union of the shards (one) and for
+Statements per call in this process (the catalogue session's own login lookup aside): the
+roottree read with its delta rows summed beside and the schema version read along (one;
+over the protocol, three), then for ``files`` the union of the shards (one) and for
 ``level_values`` nothing more, except one union of per-shard totals when a production
 filter or the production level needs files counted in shards whose summary cannot answer
 (an entry spanning several productions).
