@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from bookkeeping.datahandling.tables import recall_requests
 from bookkeeping.scratch import ScratchDatabase, scratch_database
 from tests.datahandling.conftest import World
 from tests.datahandling.daemons import TEST_TOKEN, recall_daemon
+from tests.waiting import wait_until
 from tests.webui.conftest import make_app
 
 
@@ -39,17 +39,6 @@ DATASET = {
     "processingpass": "pass1", "eventtype": 90000000, "filetype": "RAW",
 }  # fmt: skip
 TAPE = {"cartridges": 4, "capacity": 100_000, "mount": 0.01, "throughput": 5_000_000}
-
-
-def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.1)
 
 
 def _users(world: World) -> None:
@@ -138,7 +127,7 @@ def test_a_signed_in_user_recalls_the_tape_only_files_of_a_dataset_and_follows_i
                 data = alice.get(twin).get_json()
                 return data if data["done"] else None
 
-            status = _until(done, 120, "the recall answered")
+            status = wait_until(done, "the recall answered", timeout=120, interval=0.1)
             assert status["owner"] == "alice"
             assert sorted(f["lfn"] for f in status["files"]) == sorted(small)
             assert not set(on_disk) & {f["lfn"] for f in status["files"]}
