@@ -5,7 +5,6 @@ acts for the user signed in there and never for a name the browser sends."""
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from flask.testing import FlaskClient
 from bookkeeping.amga_adapter.engine.passwords import hash_password
 from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.datahandling.tables import recall_requests
+from bookkeeping.local_servers import free_port
 from bookkeeping.scratch import ScratchDatabase, scratch_database
 from tests.datahandling.conftest import World
 from tests.datahandling.daemons import TEST_TOKEN, recall_daemon
@@ -179,18 +179,12 @@ def test_a_signed_in_user_recalls_the_tape_only_files_of_a_dataset_and_follows_i
             app.extensions["bookkeeping"].engine.dispose()
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_without_a_usable_daemon_the_pages_say_so(world: World) -> None:
     _stock(world)
     with recall_daemon(world.url(), world.backend) as (_, url):
         setups = {
             "no recall daemon is configured": {},
-            "cannot be reached": {"RECALL_URL": f"http://127.0.0.1:{_closed_port()}"},
+            "cannot be reached": {"RECALL_URL": f"http://127.0.0.1:{free_port()}"},
             "refused this web server": {"RECALL_URL": url, "RECALL_TOKEN": "not-it-0123456789"},
         }
         for words, config in setups.items():
