@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -15,11 +16,14 @@ def wait_until(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     interval: float = 0.01,
-) -> None:
-    """Return once ``condition()`` is true; AssertionError naming ``what`` after ``timeout``
+) -> Any:
+    """``condition()``'s first true value; AssertionError naming ``what`` after ``timeout``
     seconds (the machine may be loaded: the bound is generous, the wait usually short)."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        value = condition()
+        if value:
+            return value
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout} s")
         time.sleep(interval)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bookkeeping.replication.pgcluster import free_port
+from bookkeeping.local_servers import free_port, wait_closed
 
 START_TIMEOUT_S = 60.0
 SERVER = shutil.which("mariadbd", path="/usr/sbin:/usr/bin:/usr/local/sbin")
@@ -177,9 +176,7 @@ class MariaCluster:
         if server.process is not None and server.process.poll() is None:
             server.process.send_signal(signal.SIGKILL)
             server.process.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while _accepts(server.port) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_closed(server.port)
 
     def stop(self, server: MariaServer) -> None:
         """Normal shutdown (SIGTERM), escalating to SIGKILL."""
@@ -223,11 +220,3 @@ def _run(command: list[str]) -> None:
             f"{Path(command[0]).name} failed ({completed.returncode}): "
             f"{completed.stderr.decode(errors='replace').strip()[-2000:]}"
         )
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False

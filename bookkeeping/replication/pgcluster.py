@@ -12,12 +12,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bookkeeping.local_servers import free_port, wait_closed
 
 PG_BIN = Path(os.environ.get("BK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 START_TIMEOUT_S = 30.0
@@ -34,12 +35,6 @@ def available() -> str | None:
     except KeyError:
         return "there is no 'postgres' user to run the servers as"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -167,9 +162,7 @@ class PgCluster:
             server.process.send_signal(signal.SIGKILL)
             server.process.wait(timeout=10)
         # The postmaster's children notice their parent is gone and exit; wait for the port.
-        deadline = time.monotonic() + 10
-        while _accepts(server.port) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_closed(server.port)
         (server.data / "postmaster.pid").unlink(missing_ok=True)
 
     def stop(self, server: PgServer) -> None:
@@ -227,11 +220,3 @@ class PgCluster:
                 return
             time.sleep(0.05)
         raise RuntimeError(f"{server.name} did not accept connections in {START_TIMEOUT_S} s")
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False

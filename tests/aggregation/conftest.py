@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from bookkeeping.generator import generate_reports
+from bookkeeping.local_servers import free_port
 from bookkeeping.scratch import scratch_database
 from tests.catalogue_bookkeeping.conftest import fresh_pair
 from webui import create_app
@@ -118,12 +118,6 @@ def app(
         yield application
     finally:
         close_app(application)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

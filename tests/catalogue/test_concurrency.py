@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import pytest
 import sqlalchemy as sa
 
 from bookkeeping.amga_adapter.engine import system_tables
 from bookkeeping.amga_adapter.engine.catalogue import Catalogue, CatalogueSession
 from bookkeeping.amga_adapter.engine.directory_info import table_name
-from bookkeeping.engines import create_engine
+from bookkeeping.engines import backend_name, create_engine
 
 THREADS = 4
 
@@ -140,3 +141,65 @@ def _table_of(session: CatalogueSession, path: str) -> str:
             sa.select(directories.c.id).where(directories.c.path == path)
         )
     return table_name(directory_id)
+
+
+@pytest.mark.parametrize("blocked", ["claim", "column"])
+def test_adding_attributes_tries_again_after_a_lock_timeout(
+    engine: sa.Engine, root: CatalogueSession, blocked: str
+) -> None:
+    """A writer's statement the database fails for a lock it could not get (PostgreSQL's
+    lock timeout; a deadlock victim is failed the same way) is tried again: the call
+    succeeds and reports each name it added once. Another transaction holds a lock that
+    blocks the attribute rows' insert ("claim") or the directory table's ALTER ("column")
+    until the first such failure."""
+    if backend_name(engine) != "postgresql":
+        pytest.skip("PostgreSQL's lock_timeout gives a bounded lock wait to provoke")
+    root.createdir("/p")
+    root.addattr("/p", "existing", "int")
+    url = engine.url.render_as_string(hide_password=False)
+    impatient = create_engine(url, lock_timeout_s=1)
+    failures: list[str] = []
+    failed = threading.Event()
+
+    @sa.event.listens_for(impatient, "handle_error")
+    def note(context: sa.engine.ExceptionContext) -> None:
+        failures.append(str(context.original_exception))
+        failed.set()
+
+    wanted = {"a": "int", "b": None, "c": "double"}
+    outcome: list[object] = []
+    try:
+        catalogue = Catalogue(impatient)
+        session = catalogue.session("root")
+        session.listattr("/p")  # the directory cached before the lock is taken
+        table = system_tables.attributes.name if blocked == "claim" else _table_of(root, "/p")
+        with engine.connect() as holder:
+            holder.execute(sa.text(f'LOCK TABLE "{table}" IN SHARE MODE'))
+            worker = threading.Thread(
+                target=lambda: outcome.append(_outcome(session.ensure_attributes, "/p", wanted))
+            )
+            worker.start()
+            assert failed.wait(30), "the blocked statement never timed out"
+            holder.rollback()  # the lock goes; the next attempt gets through
+        worker.join(60)
+        assert not worker.is_alive()
+        assert any("lock timeout" in failure for failure in failures), failures
+        assert outcome == [["a", "b", "c"]]
+        assert sorted(root.listattr("/p")) == [
+            ("a", "int"),
+            ("b", "varchar(255)"),
+            ("c", "double"),
+            ("existing", "int"),
+        ]
+        columns = sa.inspect(engine).get_columns(_table_of(root, "/p"))
+        assert len(columns) == 5 + 4  # no column left behind by the failed attempt
+        root.addentry("/p/e", {"a": "1", "b": "x", "c": "2.5", "existing": "3"})
+    finally:
+        impatient.dispose()
+
+
+def _outcome(call: Callable[..., object], *args: object) -> object:
+    try:
+        return call(*args)
+    except Exception as exc:  # the test compares it with the expected names
+        return exc

@@ -23,6 +23,7 @@ from bookkeeping.datahandling.requests import RecallRequests
 from bookkeeping.datahandling.tables import area_files
 from tests.datahandling.conftest import World
 from tests.datahandling.daemons import start, stop, wait_for_line
+from tests.waiting import wait_until
 
 CI_KILLS = 5
 FULL_KILLS = 30
@@ -36,14 +37,6 @@ def _config(tmp: Path, **values: object) -> Path:
     lines = ["[datahandling]", *(f"{k} = {v}" for k, v in values.items())]
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.1)
 
 
 def _kill_randomly(world: World, arguments: list[str], config: Path, kills: int, seed: int,
@@ -87,10 +80,11 @@ def _archiver_kills(world: World, tmp_path: Path, kills: int) -> None:
     # killed ones already, and a SIGTERM during start-up would end it unhandled (-15).
     wait_for_line(daemon, r"running \(pid")
     try:
-        _until(
+        wait_until(
             lambda: set(world.bookkeeping.life_cycle(lfns).values()) == {"archived"},
-            240,
             "every file archived after the kills",
+            timeout=240,
+            interval=0.1,  # each look reads every file's state
         )
     finally:
         assert stop(daemon) == 0
@@ -130,10 +124,11 @@ def _recall_kills(world: World, tmp_path: Path, kills: int) -> None:
     daemon = start(arguments, env={"BK_CONFIG": str(config)})
     wait_for_line(daemon, r"listening on http://")  # its signal handler is installed by now
     try:
-        _until(
+        wait_until(
             lambda: all(requests.status(a.request_id).done for a in asked),  # type: ignore[union-attr]
-            240,
             "every request answered after the kills",
+            timeout=240,
+            interval=0.1,  # each look reads every file's state
         )
     finally:
         assert stop(daemon) == 0

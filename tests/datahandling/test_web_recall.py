@@ -5,9 +5,7 @@ acts for the user signed in there and never for a name the browser sends."""
 from __future__ import annotations
 
 import re
-import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,9 +16,11 @@ from flask.testing import FlaskClient
 from bookkeeping.amga_adapter.engine.passwords import hash_password
 from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.datahandling.tables import recall_requests
+from bookkeeping.local_servers import free_port
 from bookkeeping.scratch import ScratchDatabase, scratch_database
 from tests.datahandling.conftest import World
 from tests.datahandling.daemons import TEST_TOKEN, recall_daemon
+from tests.waiting import wait_until
 from tests.webui.conftest import make_app
 
 
@@ -39,17 +39,6 @@ DATASET = {
     "processingpass": "pass1", "eventtype": 90000000, "filetype": "RAW",
 }  # fmt: skip
 TAPE = {"cartridges": 4, "capacity": 100_000, "mount": 0.01, "throughput": 5_000_000}
-
-
-def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = condition()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.1)
 
 
 def _users(world: World) -> None:
@@ -138,7 +127,7 @@ def test_a_signed_in_user_recalls_the_tape_only_files_of_a_dataset_and_follows_i
                 data = alice.get(twin).get_json()
                 return data if data["done"] else None
 
-            status = _until(done, 120, "the recall answered")
+            status = wait_until(done, "the recall answered", timeout=120, interval=0.1)
             assert status["owner"] == "alice"
             assert sorted(f["lfn"] for f in status["files"]) == sorted(small)
             assert not set(on_disk) & {f["lfn"] for f in status["files"]}
@@ -190,18 +179,12 @@ def test_a_signed_in_user_recalls_the_tape_only_files_of_a_dataset_and_follows_i
             app.extensions["bookkeeping"].engine.dispose()
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_without_a_usable_daemon_the_pages_say_so(world: World) -> None:
     _stock(world)
     with recall_daemon(world.url(), world.backend) as (_, url):
         setups = {
             "no recall daemon is configured": {},
-            "cannot be reached": {"RECALL_URL": f"http://127.0.0.1:{_closed_port()}"},
+            "cannot be reached": {"RECALL_URL": f"http://127.0.0.1:{free_port()}"},
             "refused this web server": {"RECALL_URL": url, "RECALL_TOKEN": "not-it-0123456789"},
         }
         for words, config in setups.items():

@@ -19,7 +19,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +30,7 @@ from bookkeeping.schema import metadata
 from tests.protocol.conftest import ROOT_PASSWORD, _new_catalogue
 from tests.protocol.rawwire import RawPeer
 from tests.protocol.serving import running_server
+from tests.waiting import wait_until
 from tests.webui.conftest import make_app, populate
 
 WHY_NOT = pgcluster.available()
@@ -52,16 +52,6 @@ def _code(response: bytes) -> tuple[int, str]:
 def cluster() -> Iterator[pgcluster.PgCluster]:
     with pgcluster.PgCluster() as own:
         yield own
-
-
-def _until(condition: Any, seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 # A server-side cursor on a connection the server terminated cannot be closed any more;
@@ -109,10 +99,12 @@ def test_a_postgresql_restart_under_load_is_code_3_and_503_then_service_resumes(
         for thread in threads:
             thread.start()
         try:
-            _until(lambda: codes[0] >= CLIENTS * 5, 30, "the load runs")
+            wait_until(lambda: codes[0] >= CLIENTS * 5, "the load runs", timeout=30)
             cluster.stop(server)  # fast shutdown: sessions terminated, then refused
             seen_before = sum(codes.values())
-            _until(lambda: codes[3] >= CLIENTS, 30, "commands answer code 3 during the outage")
+            wait_until(
+                lambda: codes[3] >= CLIENTS, "commands answer code 3 during the outage", timeout=30
+            )
             _expect_503(web, "/api/v1/browse")
             _expect_503(catalogue_web, "/api/v1/catalogue/?path=/")
             with RawPeer(running.port) as newcomer:  # a login during the outage
@@ -121,7 +113,7 @@ def test_a_postgresql_restart_under_load_is_code_3_and_503_then_service_resumes(
                 assert code == 3, message
             cluster.start(server)
             recovered = codes[0]
-            _until(lambda: codes[0] > recovered + CLIENTS * 5, 60, "service resumes")
+            wait_until(lambda: codes[0] > recovered + CLIENTS * 5, "service resumes", timeout=60)
             assert web.get("/api/v1/browse").status_code == 200
             assert catalogue_web.get("/api/v1/catalogue/?path=/").status_code == 200
         finally:
@@ -215,13 +207,15 @@ def test_a_postgresql_killed_under_write_load_loses_no_acknowledged_write(
             for thread in threads:
                 thread.start()
             try:
-                _until(lambda: codes[0] >= CLIENTS * 5, 30, "the writes run")
+                wait_until(lambda: codes[0] >= CLIENTS * 5, "the writes run", timeout=30)
                 _crash(cluster, server)
-                _until(lambda: codes[3] >= CLIENTS, 30, "writes answer code 3 while it is down")
+                wait_until(
+                    lambda: codes[3] >= CLIENTS, "writes answer code 3 while it is down", timeout=30
+                )
                 _expect_503(catalogue_web, "/api/v1/catalogue/?path=/")
                 cluster.start(server)  # crash recovery from the WAL
                 recovered = codes[0]
-                _until(lambda: codes[0] > recovered + CLIENTS * 5, 60, "writes resume")
+                wait_until(lambda: codes[0] > recovered + CLIENTS * 5, "writes resume", timeout=60)
             finally:
                 stop.set()
                 for thread in threads:

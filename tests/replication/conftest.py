@@ -3,8 +3,7 @@ one per test module: built in ~2 s, stopped (by PID) when the module ends."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -14,18 +13,14 @@ from bookkeeping.bootstrap import initialise
 from bookkeeping.engines import create_engine
 from bookkeeping.replication import pgcluster
 from bookkeeping.replication.pgcluster import PgCluster
+from tests.waiting import wait_until
 
 WAIT_S = 30.0
 
 
-def wait_for(condition: object, what: str, timeout: float = WAIT_S) -> None:
-    """Poll ``condition()`` until true; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+def wait_for(condition: Callable[[], object], what: str, timeout: float = WAIT_S) -> None:
+    """``wait_until`` with the replication suites' bound (a standby replays in seconds)."""
+    wait_until(condition, what, timeout=timeout)
 
 
 def replayed(standby_url: str, primary: Engine) -> None:

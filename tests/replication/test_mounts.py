@@ -19,9 +19,9 @@ from bookkeeping.amga_adapter.engine.directory_info import load_directory
 from bookkeeping.amga_adapter.engine.passwords import hash_password
 from bookkeeping.amga_adapter.engine.system_tables import users
 from bookkeeping.engines import create_engine, write_transaction
+from bookkeeping.local_servers import free_port
 from bookkeeping.replication.errors import MountConfigError
 from bookkeeping.replication.mounts import MountingCatalogue, parse_mounts
-from bookkeeping.replication.pgcluster import free_port
 from bookkeeping.schema import metadata
 from bookkeeping.scratch import scratch_database
 from tests.protocol.conftest import ALICE_PASSWORD, ROOT_PASSWORD, Site, second_catalogue_server

@@ -4,7 +4,6 @@ unreachable server."""
 from __future__ import annotations
 
 import io
-import socket
 import stat
 import time
 import zlib
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bookkeeping.local_servers import free_port
 from bookkeeping.storage.checksum import format_adler32
 from bookkeeping.storage.errors import StorageFull, StorageUnavailable
 from bookkeeping.storage.registry import StorageElementRecord, open_element
@@ -34,9 +34,7 @@ def test_bytes_land_on_the_server_with_its_checksum(xrootd_clean: XRootDServer) 
 
 
 def test_an_unreachable_server_fails_soon_naming_the_element(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     element = open_element(
         StorageElementRecord("DOWN-XRD", f"root://127.0.0.1:{port}//store", "offline")
     )

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bookkeeping.local_servers import free_port
+
 SERVER_USER = "xrootd"  # as root the server refuses to run without -R <user>
 READY_WITHIN = 20.0
 
@@ -36,12 +38,6 @@ class XRootDServer:
 
 def available() -> bool:
     return shutil.which("xrootd") is not None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _ensure_user() -> None:
@@ -70,7 +66,7 @@ def xrootd_server() -> Iterator[XRootDServer]:
     folder = Path(tempfile.mkdtemp(prefix="bk-xrootd-"))  # under /tmp: reachable by the user
     for sub in ("data/store", "admin", "run", "log"):
         (folder / sub).mkdir(parents=True)
-    port = _free_port()
+    port = free_port()
     (folder / "xrootd.cfg").write_text(
         f"xrd.port {port}\n"
         "xrd.network nodnr\n"

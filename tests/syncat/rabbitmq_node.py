@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -14,26 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bookkeeping.local_servers import accepts, free_port
+
 SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 READY_TIMEOUT = 60.0
 
 
 def available() -> bool:
     return SERVER.exists()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def _children(pid: int) -> list[int]:
@@ -69,8 +56,8 @@ def _name_of(pid: int) -> str:
 class RabbitNode:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.port = _free_port()
-        self.dist_port = _free_port()
+        self.port = free_port()
+        self.dist_port = free_port()
         self.name = f"bk{uuid.uuid4().hex[:8]}@localhost"
         self.process: subprocess.Popen[bytes] | None = None
         for sub in ("home", "mnesia", "log"):
@@ -109,7 +96,7 @@ class RabbitNode:
             start_new_session=True,
         )
         deadline = time.monotonic() + READY_TIMEOUT
-        while not _listening(self.port):
+        while not accepts(self.port):
             if self.process.poll() is not None:
                 raise RuntimeError(f"RabbitMQ node exited with {self.process.returncode}")
             if time.monotonic() > deadline:
@@ -126,7 +113,7 @@ class RabbitNode:
         self.process.wait(30)
         self._kill_rest()
         deadline = time.monotonic() + 10
-        while _listening(self.port) and time.monotonic() < deadline:
+        while accepts(self.port) and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def _kill_rest(self) -> None:

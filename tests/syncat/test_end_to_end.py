@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import io
 import stat
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,9 @@ from bookkeeping.syncat.transport.base import Transport
 from bookkeeping.syncat.wiring import build_service
 from bookkeeping.writer.changes import ReplicaKey
 from tests.syncat.conftest import RABBITMQ_URL, SITE, World, make_world
+from tests.waiting import wait_until
 
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
+WAIT_S = 20.0
 
 
 @pytest.fixture
@@ -70,9 +65,17 @@ def test_a_copy_removed_in_the_catalogue_is_deleted_on_the_se(
     doomed = world.lfns[:3]
     assert all((world.se_root / name.lstrip("/")).exists() for name in doomed)
     world.writer.remove_replicas(doomed, ReplicaKey(SITE, "disk"))
-    wait_for(lambda: not any((world.se_root / n.lstrip("/")).exists() for n in doomed))
+    wait_until(
+        lambda: not any((world.se_root / n.lstrip("/")).exists() for n in doomed),
+        "the deleted files gone from the SE",
+        timeout=WAIT_S,
+    )
     assert (world.se_root / world.lfns[3].lstrip("/")).exists()
-    wait_for(lambda: counts(world.engine, f"se:{SITE}").applied == 1)
+    wait_until(
+        lambda: counts(world.engine, f"se:{SITE}").applied == 1,
+        "one message applied",
+        timeout=WAIT_S,
+    )
     assert counts(world.engine).backlog == 0
 
 
@@ -88,7 +91,9 @@ def test_a_catalogue_chmod_is_applied_on_the_se(running: tuple[World, Service]) 
     finally:
         session.close()
     local = world.se_root / world.lfns[0].lstrip("/")
-    wait_for(lambda: stat.S_IMODE(local.stat().st_mode) == 0o444)
+    wait_until(
+        lambda: stat.S_IMODE(local.stat().st_mode) == 0o444, "mode 444 on the SE", timeout=WAIT_S
+    )
 
 
 def _mkdirs(session: CatalogueSession, directory: str) -> None:
@@ -106,7 +111,7 @@ def test_a_file_deleted_behind_the_catalogues_back_is_marked_lost(
 ) -> None:
     world, _ = running
     (world.se_root / world.lfns[5].lstrip("/")).unlink()
-    wait_for(lambda: _status(world, world.lfns[5]) == "lost")
+    wait_until(lambda: _status(world, world.lfns[5]) == "lost", "the file lost", timeout=WAIT_S)
     assert _status(world, world.lfns[6]) == "available"
 
 
@@ -118,4 +123,8 @@ def test_a_file_appearing_and_staying_is_quarantined(running: tuple[World, Servi
         with world.engine.connect() as connection:
             return list(connection.scalars(sa.select(quarantine.c.path)))
 
-    wait_for(lambda: quarantined() == ["/lhcb/dark/file.raw"])
+    wait_until(
+        lambda: quarantined() == ["/lhcb/dark/file.raw"],
+        "the dark file quarantined",
+        timeout=WAIT_S,
+    )

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from bookkeeping.syncat.wiring import build_service
 from bookkeeping.writer.changes import ReplicaKey
 from tests.syncat.conftest import SITE, make_world
 from tests.syncat.rabbitmq_node import RabbitNode, available, rabbitmq_node
+from tests.waiting import wait_until
 
 pytestmark = [
     pytest.mark.slow,
@@ -42,11 +42,7 @@ def node(tmp_path: Path) -> Iterator[RabbitNode]:
         yield started
 
 
-def wait_for(condition, timeout: float = 120.0, what: str = "condition") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not met in {timeout} s"
-        time.sleep(0.05)
+WAIT_S = 120.0  # the broker restarts and redeliveries of a loaded machine
 
 
 def _serve(url: str, node: RabbitNode, prefix: str, log: Path) -> subprocess.Popen[bytes]:
@@ -81,13 +77,19 @@ def test_consumer_killed_mid_batch_then_broker_killed_mid_stream(
     log = tmp_path / "serve.log"
     daemon = _serve(backend.url, node, routing.prefix, log)
     try:
-        wait_for(lambda: counts(engine, "catalogue").applied >= messages // 5, what="some applied")
+        wait_until(
+            lambda: counts(engine, "catalogue").applied >= messages // 5,
+            "some applied",
+            timeout=WAIT_S,
+        )
         daemon.kill()  # SIGKILL, by PID: mid-batch (it holds up to 200 unacknowledged)
         daemon.wait(30)
         killed_at = counts(engine, "catalogue").applied
         assert killed_at < messages, "the daemon finished before it could be killed"
         daemon = _serve(backend.url, node, routing.prefix, log)
-        wait_for(lambda: counts(engine, "catalogue").applied == messages, what="all applied")
+        wait_until(
+            lambda: counts(engine, "catalogue").applied == messages, "all applied", timeout=WAIT_S
+        )
     finally:
         daemon.kill()
         daemon.wait(30)
@@ -126,20 +128,20 @@ def test_consumer_killed_mid_batch_then_broker_killed_mid_stream(
     remover = threading.Thread(target=remove_all)
     try:
         remover.start()
-        wait_for(lambda: len(removed) >= FILES // 10, what="removals under way")
+        wait_until(lambda: len(removed) >= FILES // 10, "removals under way", timeout=WAIT_S)
         node.crash()
         crashed_at = len(removed)
         # removals go on while the broker is down: their announcements wait in the outbox
-        wait_for(lambda: len(removed) >= crashed_at + 20, what="removals while down")
+        wait_until(lambda: len(removed) >= crashed_at + 20, "removals while down", timeout=WAIT_S)
         node.start()
         remover.join(300)
         gone = world.lfns[: FILES // 2]
-        wait_for(
+        wait_until(
             lambda: not any((world.se_root / n.lstrip("/")).exists() for n in gone),
             timeout=180,
             what="every removed copy deleted on the SE",
         )
-        wait_for(lambda: counts(engine).backlog == 0, what="outbox empty")
+        wait_until(lambda: counts(engine).backlog == 0, "outbox empty", timeout=WAIT_S)
     finally:
         service.shutdown()
         transport.close()
