@@ -1,5 +1,5 @@
-"""``bk views rebuild``, ``bk views index`` and ``bk views check``: repair, index and verify
-the roottree and shards."""
+"""``bk views rebuild``, ``bk views index``, ``bk views fold-copies`` and ``bk views check``:
+repair, index, fold and verify the roottree and shards."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import click
 
+from bookkeeping.amga_adapter.bookkeeping.views.fold import fold_copies
 from bookkeeping.amga_adapter.bookkeeping.views.rebuild import Progress as Advance
 from bookkeeping.amga_adapter.bookkeeping.views.rebuild import check, index_shards, rebuild
 from bookkeeping.amga_adapter.engine.catalogue import Catalogue
@@ -60,6 +61,16 @@ def index_command(settings: Settings) -> None:
     """Give every shard the ordered indexes it lacks (views written before shards had them)."""
     count = _with_progress(settings, "shards", index_shards)
     click.echo(f"Created {count} indexes.")
+
+
+@views.command("fold-copies")
+@db_option
+@report_errors
+def fold_copies_command(settings: Settings) -> None:
+    """Fold the copies of shard rows written before the views folded them (the storage
+    share then reads the shards alone); writers may run meanwhile."""
+    count = _with_progress(settings, "shards", fold_copies)
+    click.echo(f"Folded the copies of {count} files.")
 
 
 views.add_command(select_command)

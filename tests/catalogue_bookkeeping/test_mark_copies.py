@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Connection
 
+from bookkeeping.amga_adapter.bookkeeping.views.rebuild import check
+from bookkeeping.amga_adapter.engine.catalogue import Catalogue
 from bookkeeping.errors import ValidationError
 from bookkeeping.generator import generate_reports
 from bookkeeping.interface import DatasetPath, ReplicaSpec
@@ -61,6 +63,14 @@ def test_marks_by_path_alike_and_idempotent(pair: Pair) -> None:
         assert writer.mark_copies_at(SE, {f"/disk{lfns[0]}": lfns[0]}, "bad").changed == 1
     first = _statuses(pair, lfns[0])
     assert first == {("disk", f"/disk{lfns[0]}"): "bad", ("tape", f"/other{lfns[0]}"): "available"}
+    # the views' copy folds follow the statuses (the catalogue's share reads them)
+    for path in (DatasetPath(), DatasetPath(site="SE-SITE"), DatasetPath(storage="disk")):
+        assert pair.catalogue.storage_share(path) == pair.warehouse.storage_share(path), path
+    session = Catalogue(pair.engine).session("root")
+    try:
+        assert check(session) == []
+    finally:
+        session.close()
 
 
 def test_then_commits_and_rolls_back_with_the_marks(pair: Pair) -> None:

@@ -195,6 +195,8 @@ def _selections_agree(data: st.DataObject, pair: Pair) -> None:
         assert _without_ids(catalogue.files(path)) == _without_ids(warehouse.files(path)), path
         level = data.draw(st.sampled_from(list(Level)), "level")
         assert catalogue.level_values(level, path) == warehouse.level_values(level, path)
+        # the share reads the copy folds the concurrent writers and changes left
+        assert catalogue.storage_share(path) == warehouse.storage_share(path), path
 
 
 def test_check_names_each_difference_and_rebuild_repairs_them(pair: Pair) -> None:

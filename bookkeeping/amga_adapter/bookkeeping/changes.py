@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import site_union
 from bookkeeping.amga_adapter.bookkeeping.views.changes import FileState
+from bookkeeping.amga_adapter.bookkeeping.views.derive import copy_fold
 from bookkeeping.amga_adapter.engine.errors import (
     ConstraintViolation,
     EntryExists,
@@ -88,7 +89,11 @@ class _Plan:
 
     def states(self) -> dict[int, FileState]:
         return {
-            self.files[lfn].file_id: FileState(visible, tuple(c.key.site for c in copies))
+            self.files[lfn].file_id: FileState(
+                visible,
+                tuple(c.key.site for c in copies),
+                copy_fold((c.key.site, L.replica_values(0, c.spec())) for c in copies),
+            )
             for lfn, (visible, copies) in self.outcome.items()
         }
 

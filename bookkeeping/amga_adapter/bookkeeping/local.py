@@ -265,8 +265,10 @@ class CatalogueBookkeeping(CatalogueReader):
         return {file_id: tuple(sorted(copies)) for file_id, copies in found.items()}
 
     def storage_share(self, path: DatasetPath) -> StorageShare:
-        """With views: one statement over the dataset's shards semi-joined to the site
-        directories (``views.share``), after the roottree read naming the shards."""
+        """With views, after the roottree read naming the shards: one statement over the
+        dataset's shards grouping their files by copy fold (``views.share``); one more
+        over the shards semi-joined to the site directories for the files not folded yet
+        (rows written before the folds), if there are any."""
         if not self.views:
             return super().storage_share(path)
         with self._session() as session:
@@ -274,15 +276,25 @@ class CatalogueBookkeeping(CatalogueReader):
             shards = sorted({entry.shard for entry in matching_entries(session, base)})
             if not shards:
                 return StorageShare(0, 0, 0, 0, 0, 0, 0, 0, 0)
-            sites = [L.replica_directory(site) for site in self._sites(session)]
             prepared = cast("CatalogueSession", session).prepared
+            values = VS.params(path)
+            complete, rows = prepared.rows(
+                ("storage_share_folded", tuple(shards), VS.shape(base)),
+                shards,
+                VS.folded_builder(path, len(shards)),
+                {name: value for name, value in values.items() if name != "site"},
+            )
+            share, unfolded = VS.folded_share(path, rows)
+            if complete and not unfolded:
+                return share
+            sites = [L.replica_directory(site) for site in self._sites(session)]
             _, rows = prepared.rows(
                 ("storage_share", tuple(shards), VS.shape(path)),
                 [*shards, *sites],
                 VS.builder(path, len(shards)),
-                VS.params(path),
+                values,
             )
-        return VS.share(rows)
+        return VS.plus(share, VS.share(rows))
 
     def quality_flags(self, file_id: int) -> tuple[QualityFlag, ...]:
         _, rows = self._read(

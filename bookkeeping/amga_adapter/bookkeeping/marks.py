@@ -9,7 +9,9 @@ one transaction with a fixed number of statements per ``IN_CHUNK`` files.
 4. ``then`` runs on the transaction's connection, and it commits.
 
 A status change moves no file between the views' combinations (they hold visibility and
-sites, not statuses), so the views are left as they are. A transaction that collides with
+sites, not statuses); with views, the changed files' copy folds (which count available
+copies only) are computed again in the same transaction (``views.changes.refold``). A
+transaction that collides with
 another writer is taken again, as ``changes.apply`` does.
 """
 
@@ -21,6 +23,7 @@ from collections.abc import Mapping
 from bookkeeping.amga_adapter.bookkeeping import layout as L
 from bookkeeping.amga_adapter.bookkeeping.catalogue_io import site_union
 from bookkeeping.amga_adapter.bookkeeping.changes import _PLAN_AGAIN, ATTEMPTS, IN_CHUNK
+from bookkeeping.amga_adapter.bookkeeping.views.changes import refold
 from bookkeeping.amga_adapter.engine.session import CatalogueSession
 from bookkeeping.chunking import chunked
 from bookkeeping.retry import retrying
@@ -33,6 +36,8 @@ def mark_copies_at(
     copies: Mapping[str, str],
     status: str,
     then: ThenHook | None,
+    *,
+    views: bool = False,
 ) -> MarkedCopies:
     wanted = checked_marks(se, copies, status)
     by_lfn: dict[str, set[str]] = defaultdict(set)
@@ -43,7 +48,7 @@ def mark_copies_at(
     def attempt() -> MarkedCopies:
         session.begin()
         try:
-            marked = _mark(session, se, by_lfn, lfns, status)
+            marked = _mark(session, se, by_lfn, lfns, status, views)
             if then is not None:
                 connection = session.connection_in_transaction
                 if connection is None:  # a remote session: no transaction to join
@@ -64,6 +69,7 @@ def _mark(
     by_lfn: Mapping[str, set[str]],
     lfns: list[str],
     status: str,
+    views: bool,
 ) -> MarkedCopies:
     for chunk in chunked(lfns, IN_CHUNK):
         session.updateattr(L.FILES, [("VISIBLE", "VISIBLE")], f"LOGNAME in {L.literal_list(chunk)}")
@@ -92,4 +98,8 @@ def _mark(
             session.updateattr(
                 directory, [("STATUS", L.literal(status))], f"FILE in {L.literal_list(chunk)}"
             )
+    if views and changing:
+        # The views fold each file's available copies (derive.copy_fold): a status counts.
+        changed = {int(name.rsplit("_", 1)[0]) for names in changing.values() for name in names}
+        refold(session, sorted(changed))
     return MarkedCopies(found, sum(len(names) for names in changing.values()))

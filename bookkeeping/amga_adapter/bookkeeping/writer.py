@@ -186,7 +186,12 @@ class CatalogueWriter:
             if not self._layout_ready:
                 L.ensure_layout(session)
                 self._layout_ready = True
-            return marks.mark_copies_at(session, se, copies, status, then)
+            if self.views is not None:
+                # Outside the transaction: the shards' copy-fold attributes (views.maintain)
+                self.views.prepare_changes(session, {})
+            return marks.mark_copies_at(
+                session, se, copies, status, then, views=self.views is not None
+            )
         finally:
             session.close()
 

@@ -1,6 +1,7 @@
 """Visibility and replica changes in the views, inside the catalogue writer's transaction.
 
-A file's shard row carries ``VISIBLE`` and ``REPLICA`` (the sites with a copy), and its
+A file's shard row carries ``VISIBLE``, ``REPLICA`` (the sites with a copy) and the fold of
+its available copies (``COPYKINDS``, ``COPYSITES``: derive.copy_fold), and its
 combination carries ``LOCATION``, the site of its first copy. A change of visibility or of
 copies therefore rewrites the row in place, or, when the first copy's site changes (the
 first copy removed, a first copy added), moves the row to the shard of the combination with
@@ -26,9 +27,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bookkeeping.amga_adapter.bookkeeping import layout as BL
-from bookkeeping.amga_adapter.bookkeeping.catalogue_io import rows
+from bookkeeping.amga_adapter.bookkeeping.catalogue_io import rows, site_union
 from bookkeeping.amga_adapter.bookkeeping.views import layout as V
-from bookkeeping.amga_adapter.bookkeeping.views.derive import location, replica_list
+from bookkeeping.amga_adapter.bookkeeping.views.derive import copy_fold, location, replica_list
 from bookkeeping.amga_adapter.engine.errors import NoSuchDirectory
 from bookkeeping.amga_adapter.engine.session import CatalogueSession
 from bookkeeping.chunking import chunked
@@ -45,6 +46,7 @@ class FileState:
 
     visible: bool
     sites: tuple[str, ...]  # the sites of its copies, first copy first
+    copies: tuple[int | None, str | None] = (None, None)  # derive.copy_fold of its copies
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def _moved(placed: Placed, state: FileState) -> tuple[V.Combination, dict[str, o
         **placed.values,
         "REPLICA": replica_list(state.sites),
         "VISIBLE": 1 if state.visible else 0,
+        "COPYKINDS": state.copies[0],
+        "COPYSITES": state.copies[1],
     }
     return combo, values
 
@@ -139,3 +143,37 @@ def write(
     for shard, entries in arriving.items():
         session.addentries(shard, entries)
     maintainer.stage(session, added)
+
+
+_COPY_ITEMS = ["FILE", "FILE_ID", "STORAGECLASS", "AREA", "STATUS", "REPLICA"]
+
+
+def refold(session: CatalogueSession, file_ids: Sequence[int]) -> None:
+    """Inside the transaction of a change of copies' status (``marks.mark_copies_at``,
+    which moves no file between combinations): the files' copy folds computed again from
+    their copies as the transaction sees them, and rewritten in their rows."""
+    if not file_ids:
+        return
+    sites = [path for path, kind in session.dir(BL.REPLICAS) if kind == "collection"]
+    copies: dict[int, list[tuple[int, str, dict[str, object]]]] = defaultdict(list)
+    for ids in chunked(sorted(file_ids), IN_CHUNK):
+        condition = f"FILE_ID in {BL.literal_list(ids)}"
+        for directory, name, file_id, *values in site_union(session, sites, _COPY_ITEMS, condition):
+            index = int(str(name).rsplit("_", 1)[1])
+            site = str(directory).rsplit("/", 1)[-1]
+            row = dict(zip(_COPY_ITEMS[2:], values, strict=True))
+            copies[int(file_id)].append((index, site, row))
+    by_fold: dict[tuple[str, int | None, str | None], list[str]] = defaultdict(list)
+    for file_id, placed in sorted(locate(session, list(file_ids)).items()):
+        found = sorted(copies.get(file_id, []), key=lambda copy: copy[0])
+        kinds, joined = copy_fold((site, row) for _, site, row in found)
+        if (placed.values.get("COPYKINDS"), placed.values.get("COPYSITES")) != (kinds, joined):
+            by_fold[(placed.shard, kinds, joined)].append(str(file_id))
+    for (shard, kinds, joined), names in sorted(by_fold.items(), key=lambda item: item[0][0]):
+        if kinds is None or joined is None:  # unfoldable (rare): the share reads its copies
+            for name in names:
+                session.setattr(f"{shard}/{name}", {"COPYKINDS": None, "COPYSITES": None})
+            continue
+        assignments = [("COPYKINDS", BL.literal(kinds)), ("COPYSITES", BL.literal(joined))]
+        for chunk in chunked(names, IN_CHUNK):
+            session.updateattr(shard, assignments, f"FILE in {BL.literal_list(chunk)}")

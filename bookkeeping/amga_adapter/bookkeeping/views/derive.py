@@ -6,13 +6,16 @@ incremental views and a rebuild agree by construction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from bookkeeping.amga_adapter.bookkeeping.views.layout import Combination, Summary
 
 REPLICA_LIST_LENGTH = 255
+AVAILABLE = "available"  # as dataset_filters.AVAILABLE (views sit below the interface)
+# COPYKINDS bits: the storage classes of a file's available copies (views/share.py).
+KIND_BITS = {"disk": 1, "tape": 2, "recall": 4}
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class FileFacts:
     program: str  # "<ProgramName> <ProgramVersion>" of the job, "" when not reported
     input_type: str  # file type of the job's primary input (smallest LFN), "" without inputs
     sites: tuple[str, ...]  # sites of the copies, in the report's order
+    # (COPYKINDS, COPYSITES) of its copies (``copy_fold``); (None, None): not folded
+    copies: tuple[int | None, str | None] = (None, None)
 
 
 def program_of(parameters: Mapping[str, str]) -> str:
@@ -57,6 +62,28 @@ def location(sites: tuple[str, ...]) -> str:
 def replica_list(sites: tuple[str, ...]) -> str:
     """A shard's REPLICA: the sites with a copy."""
     return ",".join(sorted(set(sites)))[:REPLICA_LIST_LENGTH]
+
+
+def copy_fold(copies: Iterable[tuple[str, Mapping[str, object]]]) -> tuple[int | None, str | None]:
+    """A file's (COPYKINDS, COPYSITES) from its copies, each (site, its entry's values as
+    ``layout.replica_values`` has them): the storage classes (``KIND_BITS``) and the sorted,
+    comma-joined sites of its available copies, which is all the storage share needs of
+    them (``views/share.py``), so it reads the shard alone. A copy counts as the share
+    statement over the site directories counts it: status "available", its AREA and
+    REPLICA set. (None, None) when the sites do not fit or a site name has a comma: the
+    share then reads that file's copies in the site directories."""
+    kinds, sites = 0, set()
+    for site, values in copies:
+        if values.get("STATUS") != AVAILABLE:
+            continue
+        if values.get("AREA") is None or values.get("REPLICA") is None:
+            continue
+        kinds |= KIND_BITS.get(str(values.get("STORAGECLASS")), 0)
+        sites.add(site)
+    joined = ",".join(sorted(sites))
+    if len(joined) > REPLICA_LIST_LENGTH or any("," in site for site in sites):
+        return None, None
+    return kinds, joined
 
 
 def combination(facts: FileFacts) -> Combination:
@@ -94,6 +121,8 @@ def shard_values(facts: FileFacts) -> dict[str, object]:
         "RUNMISSING": 1 if facts.run is None else 0,
         "VISIBLE": 1 if facts.visible else 0,
         "QUALITY": facts.quality,
+        "COPYKINDS": facts.copies[0],
+        "COPYSITES": facts.copies[1],
     }
 
 

@@ -74,7 +74,13 @@ SHARD_ATTRIBUTES = {
     "RUNMISSING": "smallint",  # 1 without a run: sorts missing runs last in both directions
     "VISIBLE": "smallint",
     "QUALITY": "varchar(255)",
+    # The file's available copies folded (derive.copy_fold): the storage share reads them
+    # here instead of probing every site directory per file (issue 23). NULL: not folded
+    # yet (a shard older than them); the share reads those files' copies.
+    "COPYKINDS": "smallint",
+    "COPYSITES": "varchar(255)",
 }
+COPY_FOLD_ATTRIBUTES = ("COPYKINDS", "COPYSITES")
 
 # The ordered indexes of every shard: one per order of the view builder
 # (``builder.order_clause``: the order attribute, then FILE_ID; the run order puts

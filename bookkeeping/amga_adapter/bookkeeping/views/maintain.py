@@ -22,6 +22,7 @@ from bookkeeping.amga_adapter.bookkeeping.views.changes import FileState
 from bookkeeping.amga_adapter.bookkeeping.views.derive import (
     FileFacts,
     combination,
+    copy_fold,
     program_of,
     shard_values,
     summary,
@@ -38,6 +39,20 @@ def ensure_view_layout(session: CatalogueSession) -> None:
     BL.ensure_directory(session, V.ROOTTREE, V.ROOTTREE_ATTRIBUTES)
     BL.ensure_directory(session, V.DELTAS, V.DELTA_ATTRIBUTES)
     BL.ensure_directory(session, V.SHARD_CLAIMS, {"NUMBER": "bigint", **V.CLAIM_ATTRIBUTES})
+
+
+def ensure_copy_folds(session: CatalogueSession) -> None:
+    """Give every shard the copy-fold attributes (``V.COPY_FOLD_ATTRIBUTES``) it lacks (a
+    shard made before them): this writer's rows then always carry them. Rows written
+    before stay NULL (the share reads their copies) until ``bk views fill-copies`` or a
+    rebuild folds them. Outside a transaction; in shard order, as every writer does."""
+    fold = {name: V.SHARD_ATTRIBUTES[name] for name in V.COPY_FOLD_ATTRIBUTES}
+    shards = sorted(str(shard) for (shard,) in rows(session, [f"{V.ROOTTREE}:SHARD"]) if shard)
+    for shard in shards:
+        try:
+            session.ensure_attributes(shard, fold)
+        except NoSuchDirectory:
+            continue  # a loser's shard, removed since (ensure_combination)
 
 
 def ensure_combination(session: CatalogueSession, combo: V.Combination, description: str) -> str:
@@ -127,6 +142,7 @@ class ViewMaintainer:
     def ensure_layout(self, session: CatalogueSession) -> None:
         if not self._layout_ready:
             ensure_view_layout(session)
+            ensure_copy_folds(session)
             self._layout_ready = True
 
     def ensure_shard(
@@ -211,6 +227,7 @@ class ViewMaintainer:
             program=program_of(dict(report.parameters)),
             input_type="" if primary is None else self._input_types.get(primary, ""),
             sites=tuple(copy.site for copy in output.replicas),
+            copies=copy_fold((c.site, BL.replica_values(file_id, c)) for c in output.replicas),
         )
 
     def prepare_changes(self, session: CatalogueSession, states: Mapping[int, FileState]) -> None:

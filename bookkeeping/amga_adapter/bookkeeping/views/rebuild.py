@@ -19,6 +19,7 @@ from bookkeeping.amga_adapter.bookkeeping.views.builder import matching_entries
 from bookkeeping.amga_adapter.bookkeeping.views.derive import (
     FileFacts,
     combination,
+    copy_fold,
     program_of,
     shard_values,
     summary,
@@ -93,7 +94,8 @@ def _facts(session: CatalogueSession) -> Iterator[FileFacts]:
             dirac_job_id=dirac,
             program=program,
             input_type=inputs.get(r.job_id, ""),
-            sites=sites.get(r.file_id, ()),
+            sites=sites.get(r.file_id, ((), (0, "")))[0],
+            copies=sites.get(r.file_id, ((), (0, "")))[1],
         )
 
 
@@ -128,17 +130,31 @@ def _primary_input_types(session: CatalogueSession) -> dict[int, str]:
     return {job_id: file_type for job_id, (_, file_type) in found.items()}
 
 
-def _sites(session: CatalogueSession) -> dict[int, tuple[str, ...]]:
-    """file id -> sites of its copies in the report's order (entry names end in _<index>)."""
-    copies: dict[int, list[tuple[int, str]]] = defaultdict(list)
+def _sites(
+    session: CatalogueSession,
+) -> dict[int, tuple[tuple[str, ...], tuple[int | None, str | None]]]:
+    """file id -> (sites of its copies in the report's order (entry names end in
+    _<index>), the fold of its copies (``derive.copy_fold``))."""
+    copies: dict[int, list[tuple[int, str, dict[str, object]]]] = defaultdict(list)
     listed = session.dir(BL.REPLICAS)
+    names = ["STORAGECLASS", "AREA", "STATUS", "REPLICA"]
     for path, kind in list(listed):
         if kind != "collection":
             continue
         site = path.rsplit("/", 1)[-1]
-        for name, file_id in rows(session, [f"{path}:FILE", f"{path}:FILE_ID"]):
-            copies[int(file_id)].append((int(str(name).rsplit("_", 1)[1]), site))
-    return {file_id: tuple(site for _, site in sorted(c)) for file_id, c in copies.items()}
+        present = {name for name, _ in session.listattr(path)}
+        # A site directory still being given its attributes has no copy the share counts.
+        read = names if all(name in present for name in names) else []
+        items = [f"{path}:FILE", f"{path}:FILE_ID", *(f"{path}:{n}" for n in read)]
+        for name, file_id, *values in rows(session, items):
+            index = int(str(name).rsplit("_", 1)[1])
+            copies[int(file_id)].append((index, site, dict(zip(read, values, strict=True))))
+    result = {}
+    for file_id, found in copies.items():
+        found.sort(key=lambda item: item[0])
+        fold = copy_fold((site, values) for _, site, values in found)
+        result[file_id] = (tuple(site for _, site, _ in found), fold)
+    return result
 
 
 # --- rebuild --------------------------------------------------------------------------
@@ -255,9 +271,12 @@ def _agrees(have: V.Summary, want: V.Summary) -> bool:
 def _shard_differences(
     session: CatalogueSession, key: str, shard: str, want: dict[int, dict[str, object]]
 ) -> list[str]:
-    names = list(V.SHARD_ATTRIBUTES)
+    # A shard made before the copy folds lacks them until a writer adds them; rows written
+    # before stay NULL ("not folded": the share reads their copies) until folded.
+    present = {name for name, _ in session.listattr(shard)}
+    names = [n for n in V.SHARD_ATTRIBUTES if n in present or n not in V.COPY_FOLD_ATTRIBUTES]
     have = {
-        int(values[0]): dict(zip(names, values, strict=True))
+        int(values[0]): _unfolded(dict(zip(names, values, strict=True)), want.get(int(values[0])))
         for values in rows(session, [f"{shard}:{n}" for n in names])
     }
     found = []
@@ -270,6 +289,13 @@ def _shard_differences(
             wrong = sorted(n for n in names if have[file_id][n] != want[file_id][n])
             found.append(f"{shard} ({key}): file {file_id} differs in {', '.join(wrong)}")
     return found
+
+
+def _unfolded(row: dict[str, object], wanted: dict[str, object] | None) -> dict[str, object]:
+    """``row`` with the wanted copy fold where it has none yet (not folded is no error)."""
+    if wanted is None or any(row.get(name) is not None for name in V.COPY_FOLD_ATTRIBUTES):
+        return row
+    return {**row, **{name: wanted[name] for name in V.COPY_FOLD_ATTRIBUTES}}
 
 
 def _describe(combo: V.Combination) -> str:

@@ -20,6 +20,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bookkeeping.amga_adapter.bookkeeping.views import layout as V
+from bookkeeping.amga_adapter.bookkeeping.views.derive import KIND_BITS
 from bookkeeping.amga_adapter.engine.prepared import Prepared, Source
 from bookkeeping.amga_adapter.query.constructs import binary_match
 from bookkeeping.interface import AVAILABLE, DatasetPath, SiteShare, StorageShare
@@ -107,6 +109,111 @@ def _shard_conditions(shard: Source, path: DatasetPath) -> list[sa.ColumnElement
     return conditions
 
 
+def folded(shard: Source) -> bool:
+    """Whether ``shard`` has the copy folds (``derive.copy_fold``; a shard made before them
+    lacks them until a writer adds them)."""
+    return all(shard.has(name) for name in V.COPY_FOLD_ATTRIBUTES)
+
+
+def folded_builder(path: DatasetPath, shard_count: int) -> Any:
+    """Builder over ``shard_count`` shards: the files ``path`` selects (its copy filters
+    aside), grouped by their copy fold: rows (COPYKINDS, COPYSITES, files, bytes), a NULL
+    fold for the files not folded yet; meta: whether every shard has the folds. One pass
+    over the selected rows of the shards, no site directory read: the groups are few (the
+    kinds times the sets of sites), and ``folded_share`` applies the copy filters to them."""
+
+    def build(sources: Sequence[Source]) -> Prepared[bool]:
+        shards = sources[:shard_count]
+        branches = [
+            sa.select(
+                shard["COPYKINDS"].label("kinds"),
+                shard["COPYSITES"].label("sites"),
+                sa.func.coalesce(shard["FSIZ"], 0).label("size"),
+            ).where(*_shard_conditions(shard, path))
+            for shard in shards
+            if folded(shard)
+        ]
+        if not branches:
+            empty = sa.select(
+                sa.cast(sa.null(), sa.SmallInteger()).label("kinds"),
+                sa.cast(sa.null(), sa.String(255)).label("sites"),
+                sa.cast(sa.null(), sa.BigInteger()).label("size"),
+            ).where(sa.false())
+            branches = [empty]
+        files = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("files")
+        statement = sa.select(
+            files.c.kinds,
+            files.c.sites,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(files.c.size), 0),
+        ).group_by(files.c.kinds, files.c.sites)
+        return Prepared(statement, all(folded(shard) for shard in shards))
+
+    return build
+
+
+def folded_share(path: DatasetPath, rows: Sequence[Sequence[Any]]) -> tuple[StorageShare, bool]:
+    """The share of the folded files (``folded_builder``'s rows) under the copy filters of
+    ``path``, as the statement over the site directories computes it (a file is "tape"
+    when its only available copies are on tape); and whether some files are not folded."""
+    totals = [0] * 9
+    sites: dict[str, list[int]] = {}
+    unfolded = False
+    for kinds, joined, count, size in rows:
+        if kinds is None:
+            unfolded = unfolded or bool(count)
+            continue
+        kinds, files, size = int(kinds), int(count), int(size)
+        disk, recalled = bool(kinds & KIND_BITS["disk"]), bool(kinds & KIND_BITS["recall"])
+        tape = bool(kinds & KIND_BITS["tape"]) and not disk and not recalled
+        at = str(joined).split(",") if joined else []
+        if path.site is not None and path.site not in at:
+            continue
+        if (
+            path.storage is not None
+            and not {"disk": disk, "tape": tape, "recalled": recalled}[path.storage]
+        ):
+            continue
+        for index, kept in enumerate((True, disk, tape, recalled)):
+            if kept:
+                totals[2 * index] += files
+                totals[2 * index + 1] += size
+        if disk or recalled:
+            totals[8] += files
+        for site in at:
+            part = sites.setdefault(site, [0, 0])
+            part[0] += files
+            part[1] += size
+    return _made(totals, [SiteShare(site, f, b) for site, (f, b) in sites.items() if f]), unfolded
+
+
+def plus(one: StorageShare, other: StorageShare) -> StorageShare:
+    """The share of two disjoint sets of files."""
+    sites: dict[str, list[int]] = {}
+    for item in (*one.sites, *other.sites):
+        part = sites.setdefault(item.site, [0, 0])
+        part[0] += item.files
+        part[1] += item.bytes
+    totals = [a + b for a, b in zip(_figures(one), _figures(other), strict=True)]
+    return _made(totals, [SiteShare(site, f, b) for site, (f, b) in sites.items()])
+
+
+def _figures(share: StorageShare) -> list[int]:
+    return [
+        share.files, share.bytes, share.disk_files, share.disk_bytes, share.tape_files,
+        share.tape_bytes, share.recalled_files, share.recalled_bytes,
+        share.disk_or_recalled_files,
+    ]  # fmt: skip
+
+
+def _made(totals: Sequence[int], sites: Sequence[SiteShare]) -> StorageShare:
+    files, size, disk, disk_bytes, tape, tape_bytes, recalled, recalled_bytes, on_disk = totals
+    return StorageShare(
+        files, size, disk, disk_bytes, tape, tape_bytes, recalled, recalled_bytes, on_disk,
+        tuple(sorted(sites)),
+    )  # fmt: skip
+
+
 def _flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.max(sa.case((condition, 1), else_=0))
 
@@ -122,7 +229,9 @@ def builder(path: DatasetPath, shard_count: int) -> Any:
         selected = sa.union_all(
             *(
                 sa.select(shard["FILE_ID"].label("file_id"), shard["FSIZ"].label("size")).where(
-                    *_shard_conditions(shard, path)
+                    *_shard_conditions(shard, path),
+                    # the folded files are counted by folded_builder's statement
+                    *([shard["COPYKINDS"].is_(None)] if folded(shard) else []),
                 )
                 for shard in shards
             )
