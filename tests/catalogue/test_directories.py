@@ -8,6 +8,7 @@ from bookkeeping.amga_adapter.engine.errors import (
     DirectoryNotEmpty,
     InvalidName,
     InvalidPattern,
+    InvalidType,
     NoSuchDirectory,
     PermissionDenied,
 )
@@ -24,6 +25,30 @@ def test_createdir_twice_is_directory_exists(root: CatalogueSession) -> None:
     root.createdir("/jobs")
     with pytest.raises(DirectoryExists, match="/jobs"):
         root.createdir("/jobs")
+
+
+def test_createdir_with_attributes_makes_them_with_the_table(root: CatalogueSession) -> None:
+    root.createdir("/jobs", attributes={"JOB_ID": "int", "NAME": None, "WHEN": "timestamp"})
+    assert sorted(root.listattr("/jobs")) == [
+        ("JOB_ID", "int"),
+        ("NAME", "varchar(255)"),
+        ("WHEN", "timestamp"),
+    ]
+    root.addentry("/jobs/1", {"JOB_ID": 1, "NAME": "one"})
+    assert list(root.getattr("/jobs/1", ["JOB_ID", "NAME", "WHEN"])) == [("1", [1, "one", None])]
+    # Nothing is left to add, and a later attribute is added as to any directory.
+    assert root.ensure_attributes("/jobs", {"JOB_ID": "int", "SIZE": "bigint"}) == ["SIZE"]
+    with pytest.raises(DirectoryExists):
+        root.createdir("/jobs", attributes={"OTHER": "int"})
+    assert "OTHER" not in dict(root.listattr("/jobs"))
+
+
+def test_createdir_with_a_bad_attribute_creates_nothing(root: CatalogueSession) -> None:
+    with pytest.raises(InvalidType):
+        root.createdir("/jobs", attributes={"JOB_ID": "no such type"})
+    with pytest.raises(InvalidName):
+        root.createdir("/jobs", attributes={"bad:name": "int"})
+    assert list(root.dir("/")) == []
 
 
 def test_createdir_needs_an_existing_parent(root: CatalogueSession) -> None:

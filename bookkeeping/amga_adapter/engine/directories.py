@@ -3,14 +3,18 @@ dir, cd, pwd. Removing a directory is recorded in the update log (``update_log.p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from bookkeeping.amga_adapter.engine import paths
 from bookkeeping.amga_adapter.engine import system_tables as st
-from bookkeeping.amga_adapter.engine.directory_info import DirectoryInfo, load_directory
+from bookkeeping.amga_adapter.engine.directory_info import (
+    Attribute,
+    DirectoryInfo,
+    load_directory,
+)
 from bookkeeping.amga_adapter.engine.directory_tables import create_table, drop_table
 from bookkeeping.amga_adapter.engine.errors import (
     DirectoryExists,
@@ -26,6 +30,7 @@ from bookkeeping.amga_adapter.engine.permissions import (
 )
 from bookkeeping.amga_adapter.engine.session_core import SessionCore
 from bookkeeping.amga_adapter.engine.streams import ResultStream, chained
+from bookkeeping.amga_adapter.engine.types import parse_type
 from bookkeeping.amga_adapter.engine.update_log import UpdateLog
 
 COLLECTION = "collection"
@@ -53,12 +58,25 @@ class Directories:
         self.core.run(check, write=False)
         self.core.cwd = target
 
-    def createdir(self, path: str, *, plain: bool = False) -> None:
+    def createdir(
+        self,
+        path: str,
+        *,
+        plain: bool = False,
+        attributes: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Create the directory ``path``. ``attributes`` (name -> type, ``None`` =
+        varchar(255); an extension of ours) are created with it: the table is made with
+        their columns in one ``CREATE TABLE``, instead of a column added per attribute
+        afterwards (each an ``ALTER TABLE``; a new view shard has sixteen)."""
         target = paths.require_single(self.core.absolute(path))
         parent_path, name = paths.split(target)
         paths.check_name("directory", name)
         if len(target) > paths.MAX_PATH:
             raise InvalidName(f"directory path longer than {paths.MAX_PATH} characters")
+        wanted = {
+            paths.check_attribute_name(n): parse_type(t) for n, t in (attributes or {}).items()
+        }
 
         def create(connection: sa.Connection) -> int:
             parent = self.core.directory(connection, parent_path)
@@ -97,12 +115,33 @@ class Directories:
                 )
             return int(directory_id)
 
+        def add_attributes(connection: sa.Connection, directory_id: int) -> list[Attribute]:
+            # Ready at once: their columns are made with the table, in this transaction
+            # (on MariaDB the CREATE commits both; a failed one takes the rows back below).
+            if not wanted:
+                return []
+            rows = st.attributes.c
+            connection.execute(
+                st.attributes.insert(),
+                [
+                    {"directory_id": directory_id, "name": n, "type": t.spec, "ready": True}
+                    for n, t in wanted.items()
+                ],
+            )
+            found = connection.execute(
+                sa.select(rows.id, rows.name)
+                .where(rows.directory_id == directory_id)
+                .order_by(rows.id)
+            )
+            return [Attribute(int(i), n, wanted[n]) for i, n in found]
+
         with self.core.schema_connection(target) as connection:
             directory_id = create(connection)
-            # On MariaDB this commits the row above as well; if it fails there, the row
-            # is taken back below so no directory without a table remains.
+            columns = add_attributes(connection, directory_id)
+            # On MariaDB this commits the rows above as well; if it fails there, the rows
+            # are taken back below so no directory without a table remains.
             try:
-                create_table(connection, directory_id)
+                create_table(connection, directory_id, columns)
             except sa.exc.DBAPIError:
                 if self.core.catalogue.backend == "mariadb" and not self.core.in_transaction:
                     self._delete_directory_rows([directory_id])

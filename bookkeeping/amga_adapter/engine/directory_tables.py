@@ -38,25 +38,31 @@ from bookkeeping.amga_adapter.engine.directory_info import (
 )
 
 
-def create_table(connection: sa.Connection, directory_id: int) -> None:
-    entry_table(directory_id).create(connection)
+def create_table(
+    connection: sa.Connection, directory_id: int, attributes: Sequence[Attribute] = ()
+) -> None:
+    entry_table(directory_id, tuple(attributes)).create(connection)
 
 
 def drop_table(connection: sa.Connection, directory_id: int) -> None:
     entry_table(directory_id).drop(connection, checkfirst=True)
 
 
+def _add_clause(dialect: sa.Dialect, directory_id: int, attribute: Attribute) -> str:
+    """``ADD ...`` for ``attribute``, idempotent where the dialect allows it."""
+    table = entry_table(directory_id, [attribute])
+    definition = str(CreateColumn(table.c[attribute.column]).compile(dialect=dialect))
+    if dialect.name == "oracle":
+        return f"ADD ({definition})"
+    if dialect.name == "sqlite":
+        return f"ADD COLUMN {definition}"
+    return f"ADD COLUMN IF NOT EXISTS {definition}"
+
+
 def add_column_sql(dialect: sa.Dialect, directory_id: int, attribute: Attribute) -> str:
     """``ALTER TABLE ... ADD`` for ``attribute``, idempotent where the dialect allows it."""
-    table = entry_table(directory_id, [attribute])
-    column = table.c[attribute.column]
-    definition = str(CreateColumn(column).compile(dialect=dialect))
-    quoted = dialect.identifier_preparer.format_table(table)
-    if dialect.name == "oracle":
-        return f"ALTER TABLE {quoted} ADD ({definition})"
-    if dialect.name == "sqlite":
-        return f"ALTER TABLE {quoted} ADD COLUMN {definition}"
-    return f"ALTER TABLE {quoted} ADD COLUMN IF NOT EXISTS {definition}"
+    quoted = dialect.identifier_preparer.quote(table_name(directory_id))
+    return f"ALTER TABLE {quoted} {_add_clause(dialect, directory_id, attribute)}"
 
 
 def drop_column_sql(dialect: sa.Dialect, directory_id: int, column: str) -> str:
@@ -78,8 +84,17 @@ def add_column(connection: sa.Connection, directory_id: int, attribute: Attribut
 def add_columns(
     connection: sa.Connection, directory_id: int, attributes: Sequence[Attribute]
 ) -> None:
-    """``add_column`` for several attributes; SQLite's table is looked at once for all."""
-    if connection.dialect.name != "sqlite":
+    """``add_column`` for several attributes: on PostgreSQL and MariaDB one ``ALTER TABLE``
+    with an idempotent ``ADD COLUMN IF NOT EXISTS`` clause each (a new view shard's
+    sixteen columns were sixteen statements, each taking the table's exclusive lock);
+    SQLite's table is looked at once for all."""
+    dialect = connection.dialect
+    if dialect.name in {"postgresql", "mysql", "mariadb"} and len(attributes) > 1:
+        clauses = ", ".join(_add_clause(dialect, directory_id, a) for a in attributes)
+        quoted = dialect.identifier_preparer.quote(table_name(directory_id))
+        connection.exec_driver_sql(f"ALTER TABLE {quoted} {clauses}")
+        return
+    if dialect.name != "sqlite":
         for attribute in attributes:
             add_column(connection, directory_id, attribute)
         return
@@ -172,6 +187,24 @@ def create_index(
     connection.execute(create_index_ddl(directory_id, index_id, keys))
 
 
+def create_indexes(
+    connection: sa.Connection, directory_id: int, indexes: Sequence[tuple[int, Sequence[IndexKey]]]
+) -> None:
+    """``create_index`` for several (index id, keys) of one table. PostgreSQL gets them as
+    one multi-statement text, one round trip (psycopg sends a text without parameters by
+    the simple query protocol, which runs several statements); elsewhere one by one."""
+    if connection.dialect.name == "postgresql" and len(indexes) > 1:
+        dialect = connection.dialect
+        statements = [
+            str(create_index_ddl(directory_id, index_id, keys).compile(dialect=dialect))
+            for index_id, keys in indexes
+        ]
+        connection.exec_driver_sql(";\n".join(statements))
+        return
+    for index_id, keys in indexes:
+        create_index(connection, directory_id, index_id, keys)
+
+
 def drop_index(connection: sa.Connection, directory_id: int, index_id: int) -> None:
     connection.execute(drop_index_ddl(directory_id, index_id))
 
@@ -202,6 +235,7 @@ __all__ = [
     "attribute_column",
     "create_index",
     "create_index_ddl",
+    "create_indexes",
     "create_table",
     "drop_column",
     "drop_column_sql",

@@ -41,6 +41,9 @@ from bookkeeping.amga_adapter.engine.directory_tables import (
     has_index,
     index_name,
 )
+from bookkeeping.amga_adapter.engine.directory_tables import (
+    create_indexes as create_table_indexes,
+)
 from bookkeeping.amga_adapter.engine.errors import (
     CatalogueError,
     InvalidName,
@@ -158,8 +161,9 @@ class Indexes:
         if pending:
             try:
                 with self.core.schema_connection(target) as connection:
-                    for index_keys, index_id in pending:
-                        create_index(connection, info.id, index_id, index_keys)
+                    create_table_indexes(
+                        connection, info.id, [(index_id, k) for k, index_id in pending]
+                    )
             except sa.exc.DBAPIError:
                 # One at a time instead: each checks whether its index exists after all
                 # (a concurrent CREATE) and gives up its claim if not.

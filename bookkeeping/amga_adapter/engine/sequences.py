@@ -50,6 +50,53 @@ _ADVANCE = (
 _ADVANCE_RETURNING = _ADVANCE.returning(_SEQ.next_value, _SEQ.increment)
 _MOVED_TO = sa.select(_SEQ.next_value, _SEQ.increment).where(_KEY)
 _EXISTS = sa.select(_SEQ.id).where(_KEY)
+_TOGETHER: dict[tuple[str, int], sa.Update] = {}  # (dialect, number of sequences) -> UPDATE
+
+
+def _advance_together(dialect: str, count: int) -> sa.Update:
+    """One ``UPDATE ... RETURNING`` moving ``count`` sequences (parameters ``d<i>``,
+    ``n<i>``, ``c<i>``: directory id, name, values to reserve), instead of one statement
+    each. On PostgreSQL the rows are first locked in (directory id, name) order, the
+    order ``take`` locks them in one by one (a materialised ``SELECT ... ORDER BY ... FOR
+    UPDATE``: LockRows above the sort), so two callers reserving overlapping sequences
+    wait for each other, never in a cycle; SQLite's ``BEGIN IMMEDIATE`` serialises
+    writers already."""
+    key = (dialect, count)
+    statement = _TOGETHER.get(key)
+    if statement is not None:
+        return statement
+    keys = [
+        (_SEQ.directory_id == sa.bindparam(f"d{i}")) & (_SEQ.name == sa.bindparam(f"n{i}"))
+        for i in range(count)
+    ]
+    wanted = sa.case(*((k, sa.bindparam(f"c{i}", type_=sa.BigInteger)) for i, k in enumerate(keys)))
+    moved = _SEQ.next_value + _SEQ.increment * wanted
+    chosen: sa.ColumnElement[bool] = sa.or_(*keys)
+    if dialect == "postgresql":
+        locked = (
+            sa.select(_SEQ.id)
+            .where(chosen)
+            .order_by(_SEQ.directory_id, _SEQ.name)
+            .with_for_update()
+            .cte("locked")
+        ).prefix_with("MATERIALIZED")
+        chosen = _SEQ.id.in_(sa.select(locked.c.id))
+    statement = (
+        st.sequences.update()
+        .where(chosen, moved.between(-_BIGINT, _BIGINT))
+        .values(next_value=moved)
+        .returning(_SEQ.directory_id, _SEQ.name, _SEQ.next_value, _SEQ.increment)
+    )
+    _TOGETHER[key] = statement
+    return statement
+
+
+class _Incomplete(Exception):
+    """The one-statement reservation did not move every sequence (one is missing or
+    would overflow): its transaction is rolled back and the sequences taken one by one,
+    which tells which."""
+
+
 MAX_BLOCK = 10_000_000  # values per reservation: far above any batch, far below bigint
 
 
@@ -135,12 +182,17 @@ class Sequences:
 
         def take(connection: sa.Connection) -> dict[str, int]:
             firsts: dict[str, int] = {}
-            # A fixed locking order (by directory, then name): two callers reserving the
-            # same sequences can wait for each other but never deadlock.
+            infos = {}
             for directory, name in sorted(wanted):
-                path, count = wanted[directory, name]
                 info = self.core.directory(connection, directory)
                 self.core.principal.require(info, "w", "use sequences")
+                infos[directory, name] = info
+            # A fixed locking order (by directory id, then name, as take_together's): two
+            # callers reserving the same sequences can wait for each other but never
+            # deadlock.
+            for directory, name in sorted(infos, key=lambda k: (infos[k].id, k[1])):
+                path, count = wanted[directory, name]
+                info = infos[directory, name]
                 params = {"sequence_directory": info.id, "sequence_name": name, "count": count}
                 overflow = InvalidValue(
                     f"sequence {paths.join(directory, name)}: reserving {count} values "
@@ -164,7 +216,45 @@ class Sequences:
                 firsts[path] = int(row.next_value - row.increment * count)
             return firsts
 
-        firsts = self.core.run(take, write=True)
+        def take_together(connection: sa.Connection) -> dict[str, int]:
+            ids: dict[tuple[int, str], tuple[str, int]] = {}
+            params: dict[str, object] = {}
+            for i, (directory, name) in enumerate(sorted(wanted)):
+                path, count = wanted[directory, name]
+                info = self.core.directory(connection, directory)
+                self.core.principal.require(info, "w", "use sequences")
+                ids[info.id, name] = path, count
+                params.update({f"d{i}": info.id, f"n{i}": name, f"c{i}": count})
+            statement = _advance_together(connection.dialect.name, len(wanted))
+            try:
+                found = connection.execute(statement, params).all()
+            except sa.exc.DBAPIError as exc:
+                if is_overflow(self.core.catalogue.backend, exc):
+                    raise _Incomplete from None
+                raise
+            if len(found) != len(wanted):
+                raise _Incomplete
+            firsts: dict[str, int] = {}
+            for row in found:
+                path, count = ids[row.directory_id, row.name]
+                firsts[path] = int(row.next_value - row.increment * count)
+            return firsts
+
+        # Several sequences in one statement where the database returns updated rows and
+        # locks them in a fixed order (see _advance_together); MariaDB has no UPDATE
+        # RETURNING and takes them one by one.
+        # Only in a transaction of its own: a failed attempt must leave nothing behind.
+        engine = self.core.catalogue.engine
+        together = (
+            len(wanted) > 1
+            and not self.core.in_transaction
+            and engine.dialect.name in {"postgresql", "sqlite"}
+            and engine.dialect.update_returning
+        )
+        try:
+            firsts = self.core.run(take_together if together else take, write=True)
+        except _Incomplete:
+            firsts = self.core.run(take, write=True)
         for directory in sorted({directory for directory, _ in wanted}):
             self.meta.directory_changed(directory)
         return firsts
