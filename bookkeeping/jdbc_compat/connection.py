@@ -4,6 +4,7 @@ rollback; reads before it see committed data)."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 
 from bookkeeping.errors import BookkeepingError
@@ -36,10 +37,15 @@ class Connection:
         self.views: dict[str, View] = dict(views or {})
         self._schema = CachedSchema(backend, self.views)
         self.closed = False
+        # The cursors whose open result sets close() must close: a result set read part way
+        # holds a database cursor, and with it locks on its table, until it is closed.
+        self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
 
     def cursor(self) -> Cursor:
         self._check_open()
-        return Cursor(self)
+        cursor = Cursor(self)
+        self._cursors.add(cursor)
+        return cursor
 
     def commit(self) -> None:
         self._check_open()
@@ -56,6 +62,8 @@ class Connection:
         """Close; uncommitted changes are rolled back (PEP 249)."""
         self._check_open()
         try:
+            for cursor in list(self._cursors):
+                cursor.release_result()
             if self._backend.in_transaction:
                 self._call(self._backend.abort)
         finally:

@@ -159,6 +159,11 @@ class Cursor:
         if not self.closed:
             self.close()
 
+    def release_result(self) -> None:
+        """Close the result set, if any (the connection's close calls it: the rows left
+        unread must not keep a database cursor open until the garbage collector runs)."""
+        self._reset()
+
     def _reset(self) -> None:
         if self._rows is not None:
             close = getattr(self._rows, "close", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,29 @@ def test_connect_refuses_what_is_not_a_dsn() -> None:
         driver.connect(42)  # type: ignore[arg-type]
     with pytest.raises(driver.InterfaceError):
         driver.connect("amga:///no-host")
+
+
+def test_closing_a_connection_closes_the_results_left_unread(catalogue: Catalogue) -> None:
+    """Rows left unread hold a database cursor, and on a server back-end a lock on their
+    table, until their result set is closed: the connection's close() closes it, not the
+    garbage collector (a test's teardown once waited 60 s on such a lock to drop a table)."""
+    connection = driver.connect(catalogue)
+    cursor = connection.cursor()
+    cursor.execute("CREATE TABLE runs (run INT)")
+    cursor.executemany("INSERT INTO runs VALUES (?)", [(n,) for n in range(3000)])
+    connection.commit()
+    cursor.execute("SELECT run FROM runs")
+    assert cursor.fetchone() is not None
+    connection.close()  # the cursor stays referenced below: only close() can release it
+    url = catalogue.engine.url.render_as_string(hide_password=False)
+    impatient = create_engine(url, lock_timeout_s=1)
+    released = cursor.closed
+    try:
+        Catalogue(impatient).session("root").rmdir("/runs", recursive=True)
+    finally:
+        impatient.dispose()
+        # Should the check fail, the garbage collector releases the rows, or the teardown
+        # dropping the test database would wait on their lock.
+        del cursor
+        gc.collect()
+    assert released
