@@ -58,7 +58,6 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["BK_TEST_SLOW"] = "1"  # read by tests/fuzzing.py when modules are collected
 
 
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("CI", "").lower() == "true":
         _check_servers()

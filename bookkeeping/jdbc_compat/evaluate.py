@@ -265,18 +265,14 @@ class PythonCompiler:
             compiled.append(_constant(value))
         return compiled[0], compiled[1]
 
-    def check_comparable(
-        self, left: exp.Expr, right: exp.Expr, context: exp.Expr
-    ) -> None:
+    def check_comparable(self, left: exp.Expr, right: exp.Expr, context: exp.Expr) -> None:
         """ProgrammingError when text, numbers and dates meet (as in the catalogue)."""
         kinds = {family(self.kind(left)), family(self.kind(right))} - {UNKNOWN}
         if len(kinds) > 1:
             first, second = sorted(kinds)
             raise ProgrammingError(f"cannot compare a {first} with a {second}: {shown(context)}")
 
-    def _comparison(
-        self, op: str, left: exp.Expr, right: exp.Expr, context: exp.Expr
-    ) -> Evaluator:
+    def _comparison(self, op: str, left: exp.Expr, right: exp.Expr, context: exp.Expr) -> Evaluator:
         first, second = self._typed_pair(left, right, context)
         compare = _COMPARE[op]
 

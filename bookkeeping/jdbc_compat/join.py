@@ -170,9 +170,7 @@ def _family(type_code: str) -> str:
     return "int" if kind in _INTEGERS else "text" if kind in _TEXTS else kind
 
 
-def _restrictable(
-    sides: tuple[exp.Expr, exp.Expr], scope: Scope
-) -> ResolvedColumn | None:
+def _restrictable(sides: tuple[exp.Expr, exp.Expr], scope: Scope) -> ResolvedColumn | None:
     """The joined side's column when the right table may be read as ``column in (left
     values)``: a stored attribute compared with a value of the same kind (the catalogue
     would convert a literal of another kind to the attribute's type; the hash join does not)."""

@@ -347,9 +347,7 @@ def expression_type(expression: exp.Expr, scope: Scope) -> str | None:
     return None
 
 
-def _aggregate(
-    call: tuple[str, exp.Expr | None, bool], compiler: PythonCompiler
-) -> Aggregate:
+def _aggregate(call: tuple[str, exp.Expr | None, bool], compiler: PythonCompiler) -> Aggregate:
     function, argument, distinct = call
     if argument is None:
         return Aggregate(function, None, distinct)

@@ -110,9 +110,7 @@ def _is_local(column: exp.Column, local: Scope) -> bool:
     return True
 
 
-def _correlation(
-    term: exp.Expr, local: Scope
-) -> tuple[exp.Expr, exp.Expr] | None:
+def _correlation(term: exp.Expr, local: Scope) -> tuple[exp.Expr, exp.Expr] | None:
     """(inner side, outer side) of ``<expression over the subquery's table> = <expression
     over the outer statement>``."""
     if not isinstance(term, exp.EQ):

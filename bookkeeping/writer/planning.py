@@ -234,9 +234,7 @@ def plan(reports: Sequence[JobReport], known: Known) -> Plan:
             continue
         conflicting = conflict(report, lfns, event_types)
         if conflicting:
-            result.outcomes[position] = failed(
-                report, ReportConflict(named(report, conflicting))
-            )
+            result.outcomes[position] = failed(report, ReportConflict(named(report, conflicting)))
             continue
         dirac_ids.add(report.dirac_job_id)
         for spec in report.event_types:

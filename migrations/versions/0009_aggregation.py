@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("query_id", name=op.f("pk_agg_cached_queries")),
     )
-    op.create_index(
-        op.f("ix_agg_cached_queries_expires_at"), "agg_cached_queries", ["expires_at"]
-    )
+    op.create_index(op.f("ix_agg_cached_queries_expires_at"), "agg_cached_queries", ["expires_at"])
     op.create_table(
         "agg_cached_files",
         sa.Column("query_id", sa.String(32), nullable=False),

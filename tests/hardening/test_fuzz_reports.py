@@ -141,9 +141,7 @@ def test_an_unknown_encoding_is_refused_by_name() -> None:
         parse_report(b'<?xml version="1.0" encoding="x-nope"?><Job/>', "r.xml")
 
 
-def test_ingest_records_the_good_reports_and_names_each_bad_one(
-    tmp_path: Path, backend
-) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_records_the_good_reports_and_names_each_bad_one(tmp_path: Path, backend) -> None:  # type: ignore[no-untyped-def]
     runner = CliRunner()
     url = backend.url
     assert runner.invoke(main, ["init", "--db", url]).exit_code == 0
@@ -190,8 +188,10 @@ def test_post_jobs_never_answers_5xx(writable_app: tuple[Flask, str]) -> None:
         (b"[" * 100_000 + b"]" * 100_000, "application/json"),
         (b'<?xml version="1.0" encoding="x-nope"?><Job/>', "application/xml"),
         (b'<!DOCTYPE Job SYSTEM "http://127.0.0.1:9/x.dtd">' + XML[0], "application/xml"),
-        (b"<Job>" + b"<OutputFile>" * 50_000 + b"</OutputFile>" * 50_000 + b"</Job>",
-         "application/xml"),  # fmt: skip
+        (
+            b"<Job>" + b"<OutputFile>" * 50_000 + b"</OutputFile>" * 50_000 + b"</Job>",
+            "application/xml",
+        ),  # fmt: skip
         (XML[0].replace(b'"Size" Value="', b'"Size" Value="' + b"9" * 30), "application/xml"),
         (b"\xff\xfe\x00", "application/json"),
     ]

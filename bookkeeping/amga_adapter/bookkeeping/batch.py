@@ -130,10 +130,7 @@ _DIRAC_ATTRIBUTE = L.attribute_name(L.JOB_PARAMS, JOB_PARAMETER_DIRAC_JOB_ID)
 def _known_dirac_ids(session: CatalogueSession, wanted: list[int]) -> set[int]:
     if not wanted:
         return set()
-    return {
-        int(v)
-        for (v,) in session.select_in(L.JOB_PARAMS, _DIRAC_ATTRIBUTE, wanted, [])
-    }
+    return {int(v) for (v,) in session.select_in(L.JOB_PARAMS, _DIRAC_ATTRIBUTE, wanted, [])}
 
 
 def build(plan: Plan, assigned: Iterable[AssignedReport]) -> Batch:

@@ -108,8 +108,7 @@ def _compile_checked_integer(element: CheckedInteger, compiler: SQLCompiler, **k
     if compiler.dialect.name != "sqlite":
         return f"({inner})"  # parenthesised: it is an operand of what contains it
     return (
-        f"(CASE WHEN typeof({inner}) = 'real' "
-        f"THEN abs(-9223372036854775807 - 1) ELSE {inner} END)"
+        f"(CASE WHEN typeof({inner}) = 'real' THEN abs(-9223372036854775807 - 1) ELSE {inner} END)"
     )
 
 
