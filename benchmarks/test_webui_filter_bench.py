@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import pytest
 import requests
 
 from benchmarks.views_data import populated_database
+from bookkeeping.local_servers import free_port
 from bookkeeping.scratch import server_url
 
 SIZES = [int(n) for n in os.environ.get("BK_BENCH_FILTER_SIZES", "10000,100000").split(",")]
@@ -52,16 +52,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def _served(url: str, backend: str, tmp: Path) -> Iterator[str]:
     """``bk web serve`` (gunicorn) on a free loopback port until the block ends."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BK_DATABASE_URL": url, "BK_DATA_DIR": str(tmp)}
     log = tmp / f"serve-{backend}.log"
     with log.open("wb") as output:

@@ -25,18 +25,13 @@ from bookkeeping.cli import main
 from bookkeeping.engines import create_engine
 from bookkeeping.errors import ConfigError
 from bookkeeping.generator import generate_reports
+from bookkeeping.local_servers import free_port
 from bookkeeping.scratch import scratch_database
 from tests.webui.conftest import SEED
 from webui import create_app
 from webui.tokens import user_for_token
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _fetch(url: str, timeout: float = 30.0) -> tuple[int, str]:
@@ -76,7 +71,7 @@ def _running(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Pop
 
 
 def test_bk_web_serve_serves_the_browser_with_gunicorn(server_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     command = [str(BIN / "bk"), "web", "serve", "--port", str(port), "--workers", "2",
                "--backend", "warehouse"]  # fmt: skip
     with _running(command, server_env):
@@ -123,7 +118,7 @@ def catalogue_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def test_bk_web_serve_serves_the_catalogue_backend(catalogue_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     command = [str(BIN / "bk"), "web", "serve", "--port", str(port), "--backend", "catalogue"]
     with _running(command, catalogue_env):
         _fetch(f"http://127.0.0.1:{port}/browse")  # waits until it is up
@@ -136,7 +131,7 @@ def test_bk_web_serve_serves_the_catalogue_backend(catalogue_env: dict[str, str]
 
 
 def test_gunicorn_serves_the_app_factory(server_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     command = [
         str(BIN / "gunicorn"), "--workers", "2", "--graceful-timeout", "2",
         "--bind", f"127.0.0.1:{port}", "webui:create_app()",
