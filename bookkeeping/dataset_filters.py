@@ -7,7 +7,7 @@ tests compare both implementations with these functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -21,13 +21,18 @@ AVAILABLE = "available"
 
 def storage_kinds(copies: Sequence[Replica]) -> frozenset[StorageFilter]:
     """Which of ``STORAGE_FILTERS`` a file with these copies meets (available ones only)."""
-    classes = {copy.storage_class for copy in copies if copy.status == AVAILABLE}
+    return kinds_of_classes({copy.storage_class for copy in copies if copy.status == AVAILABLE})
+
+
+def kinds_of_classes(classes: Collection[str]) -> frozenset[StorageFilter]:
+    """Which of ``STORAGE_FILTERS`` a file meets whose available copies are of these storage
+    classes: "tape" only when no disk or recalled copy is available."""
     kinds: set[StorageFilter] = set()
     if "disk" in classes:
         kinds.add("disk")
     if "recall" in classes:
         kinds.add("recalled")
-    if "tape" in classes and not classes & {"disk", "recall"}:
+    if "tape" in classes and not {"disk", "recall"} & set(classes):
         kinds.add("tape")
     return frozenset(kinds)
 

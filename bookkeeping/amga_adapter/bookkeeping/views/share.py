@@ -24,6 +24,7 @@ from bookkeeping.amga_adapter.bookkeeping.views import layout as V
 from bookkeeping.amga_adapter.bookkeeping.views.derive import KIND_BITS
 from bookkeeping.amga_adapter.engine.prepared import Prepared, Source
 from bookkeeping.amga_adapter.query.constructs import binary_match
+from bookkeeping.dataset_filters import kinds_of_classes
 from bookkeeping.interface import AVAILABLE, DatasetPath, SiteShare, StorageShare
 
 # DatasetPath range filter -> shard attribute (as builder._FILTER_ATTRIBUTES).
@@ -163,16 +164,13 @@ def folded_share(path: DatasetPath, rows: Sequence[Sequence[Any]]) -> tuple[Stor
         if kinds is None:
             unfolded = unfolded or bool(count)
             continue
-        kinds, files, size = int(kinds), int(count), int(size)
-        disk, recalled = bool(kinds & KIND_BITS["disk"]), bool(kinds & KIND_BITS["recall"])
-        tape = bool(kinds & KIND_BITS["tape"]) and not disk and not recalled
+        files, size = int(count), int(size)
+        meets = kinds_of_classes({name for name, bit in KIND_BITS.items() if int(kinds) & bit})
+        disk, tape, recalled = ("disk" in meets), ("tape" in meets), ("recalled" in meets)
         at = str(joined).split(",") if joined else []
         if path.site is not None and path.site not in at:
             continue
-        if (
-            path.storage is not None
-            and not {"disk": disk, "tape": tape, "recalled": recalled}[path.storage]
-        ):
+        if path.storage is not None and path.storage not in meets:
             continue
         for index, kept in enumerate((True, disk, tape, recalled)):
             if kept:
